@@ -1,0 +1,5 @@
+"""``python -m routerisk``: the command line."""
+
+from routerisk.cli import run
+
+run()

@@ -1,0 +1,177 @@
+"""Offline geocoder over the OSM gazetteer of West African place names.
+
+Matching is accent-, case- and punctuation-insensitive and looks at both ``name`` and
+``name_en``. Among matches it prefers the requested country, then bigger place classes
+(city > town > village > ...), then larger population. When two distinct places remain
+equally good and far apart, it reports the ambiguity instead of guessing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from routerisk._paths import GAZETTEER_FILE, shared_file
+from routerisk.errors import GeocodeError
+
+#: Rank of OSM ``place`` classes, biggest first.
+PLACE_RANK = {
+    "city": 0, "town": 1, "village": 2, "suburb": 3, "locality": 4,
+    "hamlet": 5, "isolated_dwelling": 6,
+}
+#: Candidates closer than this are the same place mapped twice (e.g. border towns).
+SAME_PLACE_KM = 5.0
+
+_COORD_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A resolved place: name, WGS84 coordinates and where it came from."""
+
+    name: str
+    lat: float
+    lon: float
+    country_iso3: str
+    place_class: str
+    population: float | None
+    osm_node_id: int | None
+
+
+def normalize_name(text: str) -> str:
+    """Fold a place name for matching: no accents, lower case, single spaces.
+
+    >>> normalize_name("  Ségou ") == normalize_name("SEGOU")
+    True
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = re.sub(r"[\s\-'’_.]+", " ", ascii_only.casefold())
+    return folded.strip()
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype={"country_iso3": str, "name": str, "name_en": str,
+                                  "place": str})
+    df = df.drop_duplicates(subset=["country_iso3", "osm_node_id"]).reset_index(drop=True)
+    df["key"] = df["name"].fillna("").map(normalize_name)
+    df["key_en"] = df["name_en"].fillna("").map(normalize_name)
+    df["rank"] = df["place"].map(PLACE_RANK).fillna(len(PLACE_RANK)).astype(int)
+    df["population"] = pd.to_numeric(df["population"], errors="coerce")
+    return df
+
+
+def load_gazetteer(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Load the gazetteer (cached).
+
+    Parameters
+    ----------
+    path
+        Explicit CSV path; default: ``osm/places_west_africa_osm2019.csv`` in the shared data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``country_iso3, osm_node_id, lat, lon, name, name_en, place, population``
+        plus the folded match keys ``key``, ``key_en`` and the class ``rank``.
+    """
+    resolved = shared_file(GAZETTEER_FILE, path=path, what="OSM gazetteer",
+                           option="--gazetteer")
+    return _load(str(Path(resolved).resolve()))
+
+
+def _haversine_km(lat1, lon1, lat2, lon2):
+    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
+    a = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    return 6371.0088 * 2 * np.arcsin(np.sqrt(a))
+
+
+def candidates(name: str, *, country: str | None = None,
+               gazetteer: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All gazetteer rows matching ``name``, best first.
+
+    Ordering: requested country first, then place class, then population (descending).
+    """
+    gaz = load_gazetteer() if gazetteer is None else gazetteer
+    key = normalize_name(name)
+    hits = gaz[(gaz["key"] == key) | (gaz["key_en"] == key)].copy()
+    hits["other_country"] = 0 if country is None else (hits["country_iso3"] != country.upper())
+    hits["neg_pop"] = -hits["population"].fillna(0)
+    return hits.sort_values(["other_country", "rank", "neg_pop"], kind="stable")
+
+
+def near_matches(name: str, *, n: int = 5, gazetteer: pd.DataFrame | None = None) -> list[str]:
+    """Up to ``n`` gazetteer names that look like ``name`` (for error messages)."""
+    gaz = load_gazetteer() if gazetteer is None else gazetteer
+    big = gaz[gaz["rank"] <= PLACE_RANK["village"]]
+    keys = pd.unique(big["key"])
+    close = difflib.get_close_matches(normalize_name(name), list(keys), n=n, cutoff=0.75)
+    out = []
+    for k in close:
+        row = big[big["key"] == k].sort_values("rank").iloc[0]
+        out.append(f"{row['name']} ({row['country_iso3']}, {row['place']})")
+    return out
+
+
+def geocode(name: str, *, country: str | None = None,
+            gazetteer: pd.DataFrame | None = None) -> Place:
+    """Resolve a place name (or a ``"lat,lon"`` string) to a :class:`Place`.
+
+    Parameters
+    ----------
+    name
+        Place name, any accents or case, or ``"lat,lon"`` in decimal degrees.
+    country
+        ISO3 code of the preferred country (e.g. ``"MLI"``).
+    gazetteer
+        A frame from :func:`load_gazetteer`; default: the shared gazetteer.
+
+    Raises
+    ------
+    GeocodeError
+        When nothing matches (the message lists near matches), or when two distinct places
+        are equally good candidates (the message lists them and suggests ``country``).
+    """
+    m = _COORD_RE.match(str(name))
+    if m:
+        lat, lon = float(m.group(1)), float(m.group(2))
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise GeocodeError(f"'{name}': latitude must be in [-90, 90] and longitude in "
+                               f"[-180, 180] (format 'lat,lon')")
+        return Place(f"{lat:.5f},{lon:.5f}", lat, lon, "", "coordinates", None, None)
+    gaz = load_gazetteer() if gazetteer is None else gazetteer
+    hits = candidates(name, country=country, gazetteer=gaz)
+    if hits.empty:
+        near = near_matches(name, gazetteer=gaz)
+        hint = f"; did you mean: {', '.join(near)}?" if near else ""
+        raise GeocodeError(f"unknown place '{name}' (not in the OSM gazetteer){hint}")
+    best = hits.iloc[0]
+    tied = hits[(hits["other_country"] == best["other_country"]) & (hits["rank"] == best["rank"])]
+    if len(tied) > 1 and not (best["population"] > 0 and
+                              (tied["population"].fillna(0) < best["population"]).sum()
+                              == len(tied) - 1):
+        dist = _haversine_km(best["lat"], best["lon"], tied["lat"].to_numpy(),
+                             tied["lon"].to_numpy())
+        far = tied[dist > SAME_PLACE_KM]
+        if len(far):
+            listed = "; ".join(
+                f"{r['name']} ({r['country_iso3']}, {r['place']}, {r['lat']:.4f},{r['lon']:.4f})"
+                for _, r in tied.head(6).iterrows())
+            raise GeocodeError(f"ambiguous place '{name}': {len(tied)} equally good matches: "
+                               f"{listed}; give a country or 'lat,lon'")
+    return Place(str(best["name"] if best["key"] == normalize_name(name) or
+                     not isinstance(best["name_en"], str) else best["name_en"]),
+                 float(best["lat"]), float(best["lon"]), str(best["country_iso3"]),
+                 str(best["place"]),
+                 None if pd.isna(best["population"]) else float(best["population"]),
+                 int(best["osm_node_id"]))
