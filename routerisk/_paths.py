@@ -29,8 +29,8 @@ def _candidates() -> list[tuple[str, Path]]:
     env = os.environ.get(DATA_ENV)
     if env:
         found.append((f"${DATA_ENV}", Path(env)))
-    found.append(("../shared/data beside the checkout", PROJECT_ROOT.parent / "shared" / "data"))
-    found.append(("../shared/data beside the working directory", Path.cwd().parent / "shared" / "data"))
+    found.append(("beside the checkout", PROJECT_ROOT.parent / "shared" / "data"))
+    found.append(("beside the working directory", Path.cwd().parent / "shared" / "data"))
     return found
 
 
@@ -41,7 +41,7 @@ def shared_file(relative: str, *, path: str | os.PathLike[str] | None = None,
     Parameters
     ----------
     relative
-        Path of the file inside the shared data folder, e.g. ``"osm/places_west_africa_osm2019.csv"``.
+        Path of the file inside the shared data folder, e.g. ``"osm/places.csv"``.
     path
         An explicit file path; when given it must exist and wins over everything else.
     what
