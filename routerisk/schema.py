@@ -64,34 +64,51 @@ VIOLENT_TYPES: frozenset[str] = frozenset({
 CLOSURE_TYPES: frozenset[str] = frozenset({EventType.BLOCKADE.value})
 
 
+#: Longest accepted ``place`` / ``country`` (characters).
+MAX_SHORT_TEXT = 200
+#: Longest accepted ``actor`` / ``source`` / ``source_ref`` (characters).
+MAX_TEXT = 5_000
+#: Longest accepted ``notes`` (characters); ACLED's longest note is about 800.
+MAX_NOTES = 20_000
+
+#: The study area as (lon_min, lat_min, lon_max, lat_max), WGS84 degrees: Mali and the
+#: countries its fuel roads cross. Used to spot latitude/longitude swapped in a file.
+STUDY_AREA: tuple[float, float, float, float] = (-17.6, 5.0, 4.3, 25.0)
+
+
 class Incident(BaseModel):
     """One incident, validated.
 
     Coordinates are WGS84 degrees. ``location_precision_km`` is the radius within which the
     true location lies (a town: ~2 km; "100 km east of Kayes": ~50 km; a region: 100+ km).
     ``closure_radius_km`` is set only for closures (blockades, sieges, bans tied to a place):
-    the radius around the place whose roads the closure cuts.
+    the radius around the place whose roads the closure cuts. ``country`` is an ISO 3166-1
+    alpha-3 code (``"MLI"``) where the reader knows it. ``source`` names the document or
+    data set (``"ACLED"``, ``"UCDP GED"``, ``"seeds/000_....md"``); ``source_ref`` points
+    inside it (a row id, or a verbatim quote). Text fields have length limits
+    (:data:`MAX_SHORT_TEXT`, :data:`MAX_TEXT`, :data:`MAX_NOTES`) so a corrupt file with a
+    runaway field is reported rather than carried along.
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
 
-    incident_id: str = Field(min_length=1)
+    incident_id: str = Field(min_length=1, max_length=200)
     date: dt.date
     date_precision: DatePrecision = DatePrecision.DAY
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     location_precision_km: float = Field(default=2.0, gt=0, le=1000)
-    place: str = ""
-    country: str = ""
+    place: str = Field(default="", max_length=MAX_SHORT_TEXT)
+    country: str = Field(default="", max_length=MAX_SHORT_TEXT)
     event_type: EventType
     target: Target = Target.UNKNOWN
-    actor: str = ""
+    actor: str = Field(default="", max_length=MAX_TEXT)
     fatalities: int | None = Field(default=None, ge=0)
     vehicles_destroyed: int | None = Field(default=None, ge=0)
     closure_radius_km: float | None = Field(default=None, gt=0, le=500)
-    source: str = Field(min_length=1)
-    source_ref: str = ""
-    notes: str = ""
+    source: str = Field(min_length=1, max_length=MAX_TEXT)
+    source_ref: str = Field(default="", max_length=MAX_TEXT)
+    notes: str = Field(default="", max_length=MAX_NOTES)
 
     @field_validator("date")
     @classmethod
@@ -141,3 +158,148 @@ def _typed_frame(df: pd.DataFrame) -> gpd.GeoDataFrame:
         df[col] = df[col].astype(object)
     return gpd.GeoDataFrame(
         df, geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs="EPSG:4326")
+
+
+# --- validation of many records, with one message per problem ------------------------------
+
+def _bounds(field: str) -> tuple[float | None, float | None, bool, bool]:
+    """(lower, upper, lower_inclusive, upper_inclusive) declared on an Incident field."""
+    lo = hi = None
+    lo_incl = hi_incl = True
+    info = Incident.model_fields.get(field)
+    for meta in getattr(info, "metadata", []):
+        for attr, is_lo, incl in (("ge", True, True), ("gt", True, False),
+                                  ("le", False, True), ("lt", False, False)):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                if is_lo:
+                    lo, lo_incl = value, incl
+                else:
+                    hi, hi_incl = value, incl
+    return lo, hi, lo_incl, hi_incl
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[:limit] + "..."
+        return repr(text)
+    return repr(value)
+
+
+def describe_error(err: dict, *, columns: dict[str, str] | None = None) -> tuple[str, str]:
+    """Turn one pydantic error of :class:`Incident` into ``(column, what was expected)``.
+
+    Parameters
+    ----------
+    err
+        One item of ``pydantic.ValidationError.errors()``.
+    columns
+        Map from Incident field to the column name of the file being read (e.g. ACLED's
+        ``event_date`` for ``date``), so messages name the column the user sees.
+    """
+    loc = err.get("loc") or ()
+    field = str(loc[0]) if loc else ""
+    kind = err.get("type", "")
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if not field and kind == "value_error" and "closure_radius_km" in err.get("msg", ""):
+        field = "closure_radius_km"
+    column = (columns or {}).get(field, field) or "row"
+    if kind == "missing":
+        return column, "required; the value is missing or empty"
+    if kind == "extra_forbidden":
+        return column, f"unknown field; expected one of {', '.join(INCIDENT_COLUMNS)}"
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+        lo, hi, lo_incl, hi_incl = _bounds(field)
+        if lo is not None and hi is not None:
+            if lo_incl and hi_incl:
+                rule = f"must be between {lo:g} and {hi:g}"
+            else:
+                rule = (f"must be {'at least' if lo_incl else 'more than'} {lo:g} and "
+                        f"{'at most' if hi_incl else 'less than'} {hi:g}")
+        elif lo is not None:
+            rule = f"must be {'at least' if lo_incl else 'more than'} {lo:g}"
+        else:
+            rule = f"must be {'at most' if hi_incl else 'less than'} {hi:g}"
+        return column, f"{rule}; got {_shown(value)}"
+    if kind in {"float_parsing", "float_type", "finite_number"}:
+        return column, f"must be a number; got {_shown(value)}"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return column, f"must be a whole number; got {_shown(value)}"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return column, f"must be a date YYYY-MM-DD; got {_shown(value)}"
+    if kind == "enum":
+        return column, f"must be one of {ctx.get('expected', '')}; got {_shown(value)}"
+    if kind == "string_too_short":
+        return column, "must not be empty"
+    if kind == "string_too_long":
+        size = len(value) if isinstance(value, str) else "?"
+        return column, (f"must be at most {ctx.get('max_length')} characters; got {size} "
+                        f"characters (starting {_shown(value, 30)})")
+    if kind in {"string_type"}:
+        return column, f"must be text; got {_shown(value)}"
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return column, msg if value is None or isinstance(value, dict) else f"{msg}"
+
+
+def _swapped(lat: object, lon: object) -> bool:
+    """True when (lat, lon) lies outside :data:`STUDY_AREA` but (lon, lat) inside."""
+    try:
+        la, lo = float(lat), float(lon)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    x0, y0, x1, y1 = STUDY_AREA
+
+    def inside(y: float, x: float) -> bool:
+        return y0 <= y <= y1 and x0 <= x <= x1
+
+    return not inside(la, lo) and inside(lo, la)
+
+
+def validate_records(records: list[dict], *, rows: list[str] | None = None,
+                     columns: dict[str, str] | None = None,
+                     check_swapped: bool = True) -> tuple[list[Incident], list[str]]:
+    """Validate many incident records with :class:`Incident`; collect every problem.
+
+    Parameters
+    ----------
+    records
+        One dict per incident (Incident field → value, as read; empty strings and ``None``
+        mean "not given").
+    rows
+        How to name each record in messages (e.g. ``"row 17"``); default ``"row i"`` from 1.
+    columns
+        Map from Incident field to the file's column name, used in messages.
+    check_swapped
+        Report rows whose latitude/longitude look swapped: outside :data:`STUDY_AREA` as
+        given, inside it when swapped.
+
+    Returns
+    -------
+    (incidents, problems)
+        The valid incidents (in input order) and one message per problem, of the form
+        ``"row 17, 'latitude': must be between -90 and 90; got 123.4"``.
+    """
+    from pydantic import ValidationError as PydanticError
+
+    names = rows or [f"row {i}" for i in range(1, len(records) + 1)]
+    cols = columns or {}
+    out: list[Incident] = []
+    problems: list[str] = []
+    for name, rec in zip(names, records, strict=True):
+        clean = {k: v for k, v in rec.items() if v is not None and not (
+            isinstance(v, str) and not v.strip()) and not (isinstance(v, float) and v != v)}
+        if check_swapped and _swapped(clean.get("latitude"), clean.get("longitude")):
+            problems.append(
+                f"{name}, '{cols.get('latitude', 'latitude')}'/"
+                f"'{cols.get('longitude', 'longitude')}': latitude and longitude look "
+                f"swapped (latitude {clean['latitude']}, longitude {clean['longitude']} is "
+                f"outside the study area, the swapped point is inside it); swap the columns")
+            continue
+        try:
+            out.append(Incident.model_validate(clean))
+        except PydanticError as exc:
+            for err in exc.errors(include_url=False):
+                column, what = describe_error(err, columns=cols)
+                problems.append(f"{name}, '{column}': {what}")
+    return out, problems
