@@ -1,0 +1,320 @@
+"""Road graphs: the default trunk network, the study network and OSM-built corridor graphs.
+
+Every graph this module returns is an osmnx ``MultiDiGraph`` in EPSG:4326 (node ``x`` = lon,
+``y`` = lat) whose edges carry ``length`` (m), ``travel_time`` (s) and a ``geometry``
+LineString oriented u→v.
+
+Where the data comes from:
+
+- :func:`load_network`: the OSM/OSRM-derived trunk network of Africa
+  (``osm/flownet_africa_network_existing.graphml`` in the shared data), found through an
+  explicit path, then ``$ROUTERISK_DATA``, then ``../shared/data`` beside the checkout.
+- :func:`load_study_network`: that network clipped to the study box and cut into pieces of
+  at most 10 km; the default network for everything downstream (memoised per process).
+- :func:`graph_from_osm_file`, :func:`graph_from_pbf`, :func:`graph_from_overpass`: real
+  OpenStreetMap data through osmnx (see :mod:`routerisk._osm`), and
+  :func:`build_corridor_network` to build and cache one corridor's graph.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Hashable
+from functools import lru_cache
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+from shapely.geometry import LineString
+
+from routerisk._paths import NETWORK_FILE, PROJECT_ROOT, shared_file
+from routerisk.errors import DataNotFoundError, SpecError
+from routerisk.segments import DEFAULT_MAX_LENGTH_M, segmentize
+
+log = logging.getLogger(__name__)
+
+#: Study area as (west, south, east, north) in degrees: Mali and its import approaches.
+STUDY_BBOX: tuple[float, float, float, float] = (-17.6, 5.0, 4.3, 25.0)
+
+#: Folder holding cached GraphML files of built graphs (git-ignored).
+CACHE_DIR = PROJECT_ROOT / "networks" / "cache"
+
+#: Mean Earth radius (m) for great-circle distances.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def _int_or_str(value: str) -> Hashable:
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+#: Node attribute types restored when loading GraphML (beyond osmnx's defaults).
+NODE_DTYPES: dict = {"osmid": _int_or_str, "x": float, "y": float}
+
+#: Edge attribute types restored when loading GraphML (beyond osmnx's defaults).
+EDGE_DTYPES: dict = {
+    "length": float, "travel_time": float, "speed_kph": float,
+    "border_time_min": float, "total_time_min": float, "passes": float, "gravity": float,
+    "edge_id": int, "length_geom_m": float, "osmid": _int_or_str,
+    "parent_u": _int_or_str, "parent_v": _int_or_str, "parent_key": int,
+    "piece": int, "offset_m": float,
+}
+
+#: Graph attribute types restored when loading GraphML.
+GRAPH_DTYPES: dict = {"max_segment_m": float}
+
+
+def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
+    """Load a GraphML road graph written by :func:`save_graph` (or osmnx) with typed attributes.
+
+    Node ids are restored as integers where they are integers; ``length``, ``travel_time`` and the
+    other numeric attributes as floats/ints; ``geometry`` as shapely LineStrings; missing
+    geometries are filled with the straight line u→v.
+
+    Raises
+    ------
+    DataNotFoundError
+        When the file does not exist.
+    SpecError
+        When the file is not a readable GraphML road graph.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataNotFoundError(f"road graph not found: {p} does not exist or is not a file")
+    try:
+        G = ox.load_graphml(p, node_dtypes=NODE_DTYPES, edge_dtypes=EDGE_DTYPES,
+                            graph_dtypes=GRAPH_DTYPES)
+    except Exception as exc:  # parser errors come in many types (ElementTree, ValueError)
+        raise SpecError(f"{p}: not a readable GraphML road graph ({type(exc).__name__}: "
+                        f"{exc})") from exc
+    _check_graph(G, str(p))
+    fill_geometry(G)
+    return G
+
+
+def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
+    """Save a road graph as GraphML (attributes are written as strings; see :func:`load_graph`)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    H = G.copy()
+    for _, data in H.nodes(data=True):
+        for key, val in list(data.items()):
+            if val is None:
+                del data[key]
+    for _, _, data in H.edges(data=True):
+        for key, val in list(data.items()):
+            if val is None:
+                del data[key]
+    ox.save_graphml(H, p)
+    return p
+
+
+def _check_graph(G: nx.MultiDiGraph, source: str) -> None:
+    problems = []
+    for n, d in G.nodes(data=True):
+        if not isinstance(d.get("x"), float) or not isinstance(d.get("y"), float):
+            problems.append(f"node {n}: needs numeric 'x' (lon) and 'y' (lat)")
+        if len(problems) >= 20:
+            break
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if not isinstance(d.get("length"), float):
+            problems.append(f"edge ({u}, {v}, {k}): needs a numeric 'length' in metres")
+        if not isinstance(d.get("travel_time"), float):
+            problems.append(f"edge ({u}, {v}, {k}): needs a numeric 'travel_time' in seconds")
+        if len(problems) >= 20:
+            break
+    if problems:
+        raise SpecError(f"{source}: not a usable road graph: " + "; ".join(problems[:20]))
+
+
+def fill_geometry(G: nx.MultiDiGraph) -> int:
+    """Give every edge without a ``geometry`` the straight line u→v; return how many."""
+    filled = 0
+    for u, v, data in G.edges(data=True):
+        if data.get("geometry") is None:
+            data["geometry"] = LineString([(G.nodes[u]["x"], G.nodes[u]["y"]),
+                                           (G.nodes[v]["x"], G.nodes[v]["y"])])
+            filled += 1
+    if filled:
+        log.info("filled straight-line geometry on %d edge(s) without one", filled)
+    return filled
+
+
+def default_network_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the trunk network file (explicit path, ``$ROUTERISK_DATA``, ``../shared/data``)."""
+    return shared_file(NETWORK_FILE, path=path, what="road network (GraphML)",
+                       option="--network")
+
+
+@lru_cache(maxsize=4)
+def _load_cached(resolved: str, mtime_ns: int, size: int) -> nx.MultiDiGraph:
+    log.info("loading road network %s", resolved)
+    return load_graph(resolved)
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    resolved = path.resolve()
+    st = resolved.stat()
+    return str(resolved), st.st_mtime_ns, st.st_size
+
+
+def load_network(path: str | os.PathLike[str] | None = None) -> nx.MultiDiGraph:
+    """Load the default trunk road network (or the GraphML at ``path``).
+
+    Parameters
+    ----------
+    path
+        GraphML file; default: ``osm/flownet_africa_network_existing.graphml`` found through
+        ``$ROUTERISK_DATA`` or ``../shared/data`` beside the checkout.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A fresh copy (callers may modify it): EPSG:4326, ``length`` (m), ``travel_time``
+        (s), ``geometry`` u→v on every edge; for the trunk file also ``city``/``iso3`` on
+        nodes. The parsed file is memoised per process.
+
+    Raises
+    ------
+    DataNotFoundError
+        When no file is found; the message lists every place looked at.
+    """
+    return _load_cached(*_file_key(default_network_path(path))).copy()
+
+
+def clip_graph(G: nx.MultiDiGraph, bbox: tuple[float, float, float, float]
+               ) -> nx.MultiDiGraph:
+    """Keep the nodes inside ``bbox`` = (west, south, east, north) and the edges between them.
+
+    Edges with an end outside the box are dropped (counted in the log message).
+    """
+    west, south, east, north = _check_bbox(bbox)
+    keep = [n for n, d in G.nodes(data=True)
+            if west <= d["x"] <= east and south <= d["y"] <= north]
+    H = G.subgraph(keep).copy()
+    log.info("clipped to %s: kept %d of %d nodes and %d of %d edges", bbox,
+             H.number_of_nodes(), G.number_of_nodes(), H.number_of_edges(),
+             G.number_of_edges())
+    H.graph["bbox"] = str(tuple(float(b) for b in bbox))
+    return H
+
+
+def _check_bbox(bbox) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(b) for b in bbox)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"bbox must be (west, south, east, north) in degrees; got {bbox!r}") \
+            from exc
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise SpecError(f"bbox must be (west, south, east, north) with west < east in "
+                        f"[-180, 180] and south < north in [-90, 90]; got {bbox!r}")
+    return west, south, east, north
+
+
+@lru_cache(maxsize=4)
+def _study_cached(resolved: str, mtime_ns: int, size: int,
+                  bbox: tuple[float, float, float, float],
+                  max_segment_m: float) -> nx.MultiDiGraph:
+    G = clip_graph(_load_cached(resolved, mtime_ns, size), bbox)
+    return segmentize(G, max_segment_m)
+
+
+def load_study_network(path: str | os.PathLike[str] | None = None, *,
+                       bbox: tuple[float, float, float, float] = STUDY_BBOX,
+                       max_segment_m: float = DEFAULT_MAX_LENGTH_M) -> nx.MultiDiGraph:
+    """The default network for scoring and routing: trunk network, clipped and segmented.
+
+    Parameters
+    ----------
+    path
+        Trunk GraphML file (default as in :func:`load_network`).
+    bbox
+        (west, south, east, north) in degrees; default :data:`STUDY_BBOX`.
+    max_segment_m
+        Maximum piece length in metres (default 10 km).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A fresh copy each call (the built graph is memoised per process, keyed by the
+        file's path, size and modification time and the options).
+    """
+    bbox = _check_bbox(bbox)
+    if not (isinstance(max_segment_m, (int, float)) and max_segment_m > 0):
+        raise SpecError(f"max_segment_m must be a positive number of metres; "
+                        f"got {max_segment_m!r}")
+    key = _file_key(default_network_path(path))
+    return _study_cached(*key, bbox, float(max_segment_m)).copy()
+
+
+def node_coords(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node ids and their lon, lat as arrays (same order)."""
+    ids = np.array(list(G.nodes), dtype=object)
+    lon = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float, len(ids))
+    lat = np.fromiter((d["y"] for _, d in G.nodes(data=True)), float, len(ids))
+    return ids, lon, lat
+
+
+def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle (haversine) distance in metres; arguments in degrees, broadcastable."""
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float))
+                              for a in (lat1, lon1, lat2, lon2))
+    a = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def nearest_node(G: nx.MultiDiGraph, lat: float, lon: float, *,
+                 return_dist: bool = False):
+    """The node nearest to (lat, lon) by great-circle distance.
+
+    Parameters
+    ----------
+    G
+        Graph with node ``x`` (lon) and ``y`` (lat) in degrees.
+    lat, lon
+        Point in degrees.
+    return_dist
+        Also return the distance in metres.
+
+    Returns
+    -------
+    node id, or (node id, distance_m)
+
+    Raises
+    ------
+    SpecError
+        When the graph has no nodes or the coordinates are out of range.
+    """
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise SpecError(f"lat must be in [-90, 90] and lon in [-180, 180]; got {lat}, {lon}")
+    if G.number_of_nodes() == 0:
+        raise SpecError("cannot find a nearest node in an empty graph")
+    ids, xs, ys = node_coords(G)
+    dist = great_circle_m(lat, lon, ys, xs)
+    i = int(np.argmin(dist))
+    node = ids[i]
+    node = int(node) if isinstance(node, np.integer) else node
+    return (node, float(dist[i])) if return_dist else node
+
+
+def path_length_m(G: nx.MultiDiGraph, path: list, weight: str = "length") -> float:
+    """Sum of ``weight`` along a node path, taking the minimum over parallel edges."""
+    total = 0.0
+    for u, v in zip(path[:-1], path[1:], strict=True):
+        total += min(float(d.get(weight, np.inf)) for d in G[u][v].values())
+    return total
+
+
+def path_edges(G: nx.MultiDiGraph, path: list, weight: str = "travel_time"
+               ) -> list[tuple[Hashable, Hashable, Hashable]]:
+    """The ``(u, v, key)`` edges of a node path, picking the lightest parallel edge."""
+    edges = []
+    for u, v in zip(path[:-1], path[1:], strict=True):
+        k = min(G[u][v], key=lambda key: float(G[u][v][key].get(weight, np.inf)))
+        edges.append((u, v, k))
+    return edges
