@@ -20,6 +20,7 @@ from routerisk.errors import RouteRiskError
 #: Command modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "routerisk.cli.network",
+    "routerisk.cli.incidents",
 )
 
 
