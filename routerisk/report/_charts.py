@@ -1,0 +1,222 @@
+"""Static charts of the report (matplotlib → PNG bytes), each a pure function of plain frames.
+
+The PNGs are embedded in the page as ``data:`` URIs so the report prints and travels as one
+file. Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot state, no
+GUI backend).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from routerisk.report._map import p_colour
+
+DPI = 110
+_GRID = {"color": "#dddddd", "linewidth": 0.6}
+
+
+def to_png(fig: Figure) -> bytes:
+    """Render a figure to PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight",
+                metadata={"Software": None})
+    return buf.getvalue()
+
+
+def data_uri(png: bytes) -> str:
+    """A ``data:image/png;base64,...`` URI of PNG bytes."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def risk_profile_chart(profile: pd.DataFrame, towns: pd.DataFrame, *, title: str,
+                       horizon_days: int) -> bytes:
+    """Risk along a corridor: per-segment P(disruption) and cumulative route risk vs km.
+
+    Parameters
+    ----------
+    profile
+        One row per segment in route order with ``km_start``, ``km_end`` (km from the origin)
+        and ``p_disrupt`` (over the horizon).
+    towns
+        Waypoints with ``name`` and ``km`` (km from the origin), drawn as vertical lines.
+    title
+        Chart title (the corridor name).
+    horizon_days
+        Horizon of the probabilities, for the axis label.
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
+    fig = Figure(figsize=(9.0, 3.4))
+    ax = fig.add_subplot()
+    p = profile["p_disrupt"].to_numpy(dtype=float)
+    km0 = profile["km_start"].to_numpy(dtype=float)
+    km1 = profile["km_end"].to_numpy(dtype=float)
+    ax.bar(km0, p, width=km1 - km0, align="edge", color=[p_colour(x) for x in p],
+           edgecolor="none", label="segment P(disruption)")
+    ax.set_xlim(0, float(km1.max()) if len(km1) else 1.0)
+    ax.set_ylim(0, max(float(np.nanmax(p)) * 1.15 if len(p) else 0.0, 1e-3))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_xlabel("km from origin")
+    ax.set_ylabel(f"segment P, {horizon_days} d")
+    ax.grid(axis="y", **_GRID)
+    ax2 = ax.twinx()
+    cumulative = 1.0 - np.exp(-np.cumsum(-np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12))))
+    ax2.plot(np.r_[0.0, km1], np.r_[0.0, cumulative], color="#3f007d", linewidth=1.8,
+             label="route P so far")
+    ax2.set_ylim(0, max(float(cumulative[-1]) * 1.1 if len(cumulative) else 0.0, 1e-3))
+    ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax2.set_ylabel("cumulative route P", color="#3f007d")
+    for _, town in towns.iterrows():
+        ax.axvline(float(town["km"]), color="#555555", linewidth=0.8, linestyle="--")
+        ax.annotate(str(town["name"]), xy=(float(town["km"]), 1.0),
+                    xycoords=("data", "axes fraction"), xytext=(2, 2),
+                    textcoords="offset points", rotation=35, fontsize=8, ha="left",
+                    va="bottom")
+    ax.set_title(title, loc="left", fontsize=11, pad=38)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    return to_png(fig)
+
+
+def share_bar_chart(frame: pd.DataFrame, *, label: str, columns: dict[str, str],
+                    title: str, colours: dict[str, str] | None = None) -> bytes:
+    """Horizontal grouped bars of shares (0–1) per row, e.g. fuel volume cut off per scenario.
+
+    Parameters
+    ----------
+    frame
+        One row per bar group.
+    label
+        Column holding the group label (scenario or route name).
+    columns
+        Share columns to draw (column → legend label), each in [0, 1].
+    title
+        Chart title.
+    colours
+        Optional colour per column.
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
+    n, k = len(frame), len(columns)
+    fig = Figure(figsize=(9.0, max(1.6, 0.42 * n * max(k, 1) + 1.0)))
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    height = 0.8 / max(k, 1)
+    palette = ["#1f78b4", "#e31a1c", "#ff7f00", "#33a02c", "#6a3d9a"]
+    for i, (col, name) in enumerate(columns.items()):
+        vals = pd.to_numeric(frame[col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        colour = (colours or {}).get(col, palette[i % len(palette)])
+        bars = ax.barh(y + (i - (k - 1) / 2) * height, vals, height=height * 0.92,
+                       color=colour, label=name)
+        for bar, v in zip(bars, vals, strict=True):
+            ax.annotate(f"{v * 100:.1f} %", xy=(bar.get_width(), bar.get_y() + height / 2),
+                        xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_yticks(y, [str(s) for s in frame[label]], fontsize=9)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    top = float(np.nanmax([pd.to_numeric(frame[c], errors="coerce").max() for c in columns]
+                          or [0.0]))
+    ax.set_xlim(0, max(min(top * 1.2, 1.05), 0.05))
+    ax.grid(axis="x", **_GRID)
+    ax.set_title(title, loc="left", fontsize=11)
+    if k > 1:
+        ax.legend(fontsize=8, frameon=False, loc="lower right")
+    return to_png(fig)
+
+
+def reliability_chart(reliability: pd.DataFrame, *, title: str) -> bytes:
+    """Reliability diagram: mean predicted probability vs observed frequency per bin.
+
+    Parameters
+    ----------
+    reliability
+        One row per bin with ``predicted`` and ``observed`` (both in [0, 1]), optionally
+        ``n`` (segments in the bin, sets the marker size) and ``model`` (one line per model).
+    title
+        Chart title.
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
+    fig = Figure(figsize=(5.2, 4.6))
+    ax = fig.add_subplot()
+    rel = reliability.copy()
+    if "model" not in rel.columns:
+        rel["model"] = "model"
+    top = float(np.nanmax(rel[["predicted", "observed"]].to_numpy(dtype=float))) if len(rel) \
+        else 1.0
+    top = min(1.0, max(top * 1.08, 0.02))
+    ax.plot([0, top], [0, top], color="#999999", linestyle="--", linewidth=1,
+            label="perfectly calibrated")
+    colours = {"model": "#e31a1c", "climatology": "#1f78b4", "persistence": "#33a02c"}
+    for name, grp in rel.groupby("model", sort=False):
+        sizes = None
+        if "n" in grp.columns:
+            n = grp["n"].to_numpy(dtype=float)
+            sizes = 15 + 120 * n / max(float(n.max()), 1.0)
+        ax.plot(grp["predicted"], grp["observed"], color=colours.get(str(name), "#6a3d9a"),
+                linewidth=1.4, marker=None, label=str(name))
+        ax.scatter(grp["predicted"], grp["observed"], s=sizes,
+                   color=colours.get(str(name), "#6a3d9a"), zorder=3)
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    fmt = FuncFormatter(lambda v, _: f"{v * 100:.0f} %")
+    ax.xaxis.set_major_formatter(fmt)
+    ax.yaxis.set_major_formatter(fmt)
+    ax.set_xlabel("predicted probability (bin mean)")
+    ax.set_ylabel("observed frequency")
+    ax.grid(**_GRID)
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return to_png(fig)
+
+
+def metric_bar_chart(scores: pd.DataFrame, *, metrics: dict[str, str], title: str) -> bytes:
+    """Side-by-side bars of skill metrics (rows = models, columns = metrics).
+
+    Parameters
+    ----------
+    scores
+        Indexed by model name, one column per metric.
+    metrics
+        Metric columns to draw (column → axis title).
+    title
+        Chart title.
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
+    k = len(metrics)
+    fig = Figure(figsize=(3.0 * k, 2.8))
+    colours = {"model": "#e31a1c", "climatology": "#1f78b4", "persistence": "#33a02c"}
+    for i, (col, name) in enumerate(metrics.items()):
+        ax = fig.add_subplot(1, k, i + 1)
+        vals = pd.to_numeric(scores[col], errors="coerce").to_numpy(dtype=float)
+        names = [str(s) for s in scores.index]
+        ax.bar(names, vals, color=[colours.get(s, "#6a3d9a") for s in names])
+        for x, v in enumerate(vals):
+            if np.isfinite(v):
+                ax.annotate(f"{v:.3g}", xy=(x, v), xytext=(0, 2), textcoords="offset points",
+                            ha="center", fontsize=8)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(axis="x", labelsize=8, rotation=20)
+        ax.grid(axis="y", **_GRID)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    fig.tight_layout()
+    return to_png(fig)

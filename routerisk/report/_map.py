@@ -1,0 +1,409 @@
+"""The report's interactive map: folium/Leaflet, self-contained, from plain GeoDataFrames.
+
+:func:`build_map` draws the layers (segments coloured by disruption probability, incidents by
+type and age, corridors, fuel-import routes, scenario closures) with popups, a legend and a
+layer control. :func:`map_fragment` renders it into three strings (head, body, script) that
+the page assembler inlines, with Leaflet's JS/CSS embedded and every CDN link folium adds by
+default removed, so the page needs no network except for the optional background tiles.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from routerisk.report._assets import leaflet_css, leaflet_js
+
+#: Upper edges of the disruption-probability classes used to colour segments.
+P_BINS: tuple[float, ...] = (0.001, 0.01, 0.05, 0.10, 0.25, 1.0)
+#: One colour per class in :data:`P_BINS` (green = low … dark red = high).
+P_COLOURS: tuple[str, ...] = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#e34a33", "#99000d")
+
+#: Colour of each incident type on the map (unknown types are grey).
+EVENT_COLOURS: dict[str, str] = {
+    "convoy_ambush": "#e41a1c",
+    "ied": "#ff7f00",
+    "attack_on_town": "#984ea3",
+    "blockade": "#000000",
+    "kidnapping": "#a65628",
+    "checkpoint": "#f781bf",
+    "clash": "#377eb8",
+    "violence_against_civilians": "#4daf4a",
+    "looting": "#999999",
+    "protest": "#cccccc",
+    "strategic": "#666666",
+}
+
+#: Age bands of incidents relative to the as-of date: (label, max age in days, shown at start).
+AGE_BANDS: tuple[tuple[str, float, bool], ...] = (
+    ("last 12 months", 365.0, True),
+    ("1-3 years before", 3 * 365.25, True),
+    ("3-10 years before", 10 * 365.25, False),
+    ("older", math.inf, False),
+)
+#: Radius (px) of an incident marker in each age band: recent incidents are larger.
+AGE_RADIUS: tuple[float, ...] = (6.0, 4.5, 3.0, 2.5)
+
+#: Categorical colours for fuel-import routes.
+ROUTE_COLOURS: tuple[str, ...] = ("#1f78b4", "#33a02c", "#6a3d9a", "#b15928", "#ff7f00",
+                                  "#e31a1c", "#a6cee3", "#b2df8a")
+
+_TILES = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            "contributors"),
+}
+
+
+def p_class(p: float) -> int:
+    """Index of the class of :data:`P_BINS` a probability falls in."""
+    if not np.isfinite(p):
+        return 0
+    return int(min(np.searchsorted(P_BINS, p, side="left"), len(P_BINS) - 1))
+
+
+def p_colour(p: float) -> str:
+    """Map colour of a disruption probability."""
+    return P_COLOURS[p_class(p)]
+
+
+def p_class_labels() -> list[str]:
+    """Human labels of the probability classes, e.g. ``"1 – 5 %"``."""
+    edges = (0.0, *P_BINS)
+    labels = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        labels.append(f"{_pct(lo)} – {_pct(hi)}")
+    return labels
+
+
+def _pct(x: float) -> str:
+    if x == 0:
+        return "0"
+    return f"{x * 100:g} %"
+
+
+@dataclass(frozen=True)
+class MapFragment:
+    """A rendered map split for inlining: ``head`` (CSS and Leaflet), ``body`` (the map
+    ``div``), ``script`` (the JavaScript that builds it), and ``map_id`` (the ``div`` id,
+    also the global JavaScript variable holding the ``L.Map``)."""
+
+    head: str
+    body: str
+    script: str
+    map_id: str
+
+
+def _geojson(frame: gpd.GeoDataFrame, columns: list[str], *, precision: int = 4) -> dict:
+    """A compact GeoJSON FeatureCollection (WGS84, rounded coordinates) of ``columns``."""
+    gdf = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
+    gdf = gdf[[c for c in columns if c in gdf.columns] + ["geometry"]].copy()
+    gdf["geometry"] = gdf.geometry.set_precision(10.0 ** -precision)
+    gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
+    for col in gdf.columns:
+        if col == "geometry":
+            continue
+        fmt = FORMATS.get(col)
+        gdf[col] = gdf[col].map(lambda v, f=fmt: _jsonable(v) if f is None or _missing(v)
+                                else f(v))
+    data = json.loads(gdf.reset_index(drop=True).to_json(drop_id=True))
+    for i, feat in enumerate(data["features"]):
+        feat["id"] = str(i)
+    return data
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _sig(x: float, digits: int = 3) -> str:
+    return f"{float(x):.{digits}g}"
+
+
+def _percent(x: float) -> str:
+    x = float(x)
+    if x == 0:
+        return "0 %"
+    if x < 0.001:
+        return f"{x * 100:.2g} %"
+    return f"{x * 100:.1f} %"
+
+
+#: How numeric popup columns are shown (columns not listed are shown as they are).
+FORMATS = {
+    "p_disrupt": _percent,
+    "share": _percent,
+    "mu": _sig,
+    "rate_per_km_yr": _sig,
+    "length_km": lambda x: f"{float(x):,.1f}",
+    "km_from_start": lambda x: f"{float(x):,.1f}",
+    "corridor_km": lambda x: f"{float(x):,.1f}",
+    "hours": lambda x: f"{float(x):,.1f}",
+    "radius_km": lambda x: f"{float(x):g}",
+}
+
+
+def _jsonable(value: object) -> object:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, (pd.Timestamp,)):
+        return value.date().isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _popup(fields: dict[str, str], frame: pd.DataFrame) -> folium.GeoJsonPopup | None:
+    present = [c for c in fields if c in frame.columns]
+    if not present:
+        return None
+    return folium.GeoJsonPopup(fields=present, aliases=[fields[c] for c in present],
+                               localize=False, labels=True, max_width=420)
+
+
+def _tooltip(field: str, frame: pd.DataFrame) -> folium.GeoJsonTooltip | None:
+    if field not in frame.columns:
+        return None
+    return folium.GeoJsonTooltip(fields=[field], labels=False)
+
+
+#: Segment popup fields (column → label); columns not in the frame are left out.
+SEGMENT_FIELDS: dict[str, str] = {
+    "road": "Road",
+    "corridor_km": "Corridor, km from origin",
+    "km_from_start": "km from start of road edge",
+    "length_km": "Length (km)",
+    "rate_per_km_yr": "Hazard rate (incidents / km / yr)",
+    "mu": "μ, expected incidents over horizon",
+    "p_disrupt": "P(disruption) over horizon",
+    "n_incidents": "Contributing incidents",
+    "incidents_note": "Nearest contributing incidents",
+}
+INCIDENT_FIELDS: dict[str, str] = {
+    "date": "Date",
+    "event_type": "Type",
+    "target": "Target",
+    "place": "Place",
+    "actor": "Actor",
+    "fatalities": "Fatalities",
+    "source": "Source",
+    "notes": "Notes",
+}
+CORRIDOR_FIELDS: dict[str, str] = {
+    "name": "Corridor",
+    "towns": "Through",
+    "length_km": "Length (km)",
+    "hours": "Hours",
+    "p_disrupt": "P(route disrupted)",
+    "interval": "Interval",
+}
+ROUTE_FIELDS: dict[str, str] = {
+    "route": "Import route",
+    "share": "Share of fuel imports",
+    "length_km": "Length (km)",
+    "hours": "Hours",
+    "p_disrupt": "P(disruption)",
+}
+CLOSURE_FIELDS: dict[str, str] = {
+    "scenario": "Scenario",
+    "closure": "Closure",
+    "radius_km": "Radius (km)",
+    "note": "Note",
+}
+
+
+def build_map(
+    *,
+    segments: gpd.GeoDataFrame,
+    horizon_days: int,
+    incidents: gpd.GeoDataFrame | None = None,
+    corridors: gpd.GeoDataFrame | None = None,
+    fuel_routes: gpd.GeoDataFrame | None = None,
+    closures: gpd.GeoDataFrame | None = None,
+    tiles: str | None = "osm",
+    height_px: int = 640,
+) -> folium.Map:
+    """Build the report map.
+
+    Parameters
+    ----------
+    segments
+        Road segments (LineStrings, EPSG:4326) with a ``p_disrupt`` column and optionally the
+        popup columns of :data:`SEGMENT_FIELDS` (values are shown as given, so pre-format them).
+    horizon_days
+        Horizon of ``p_disrupt``, shown in the legend.
+    incidents
+        Points with ``event_type`` and ``age_days`` (days before the as-of date) and optionally
+        the columns of :data:`INCIDENT_FIELDS`. One layer per age band of :data:`AGE_BANDS`.
+    corridors, fuel_routes
+        Lines with the columns of :data:`CORRIDOR_FIELDS` / :data:`ROUTE_FIELDS`.
+    closures
+        Polygons or lines of scenario closures with the columns of :data:`CLOSURE_FIELDS`.
+    tiles
+        ``"osm"`` for OpenStreetMap background tiles (fetched by the browser when online), or
+        ``None`` for a plain background.
+    height_px
+        Height of the map in pixels.
+
+    Returns
+    -------
+    folium.Map
+    """
+    m = folium.Map(location=[14.0, -7.0], zoom_start=5, tiles=None, control_scale=True,
+                   width="100%", height=f"{height_px}px")
+    if tiles is not None:
+        url, attribution = _TILES[tiles]
+        folium.TileLayer(url, attr=attribution, name="OpenStreetMap background",
+                         max_zoom=18).add_to(m)
+    folium.FeatureGroup(name="No background", overlay=False, control=True,
+                        show=tiles is None).add_to(m)
+
+    if fuel_routes is not None and len(fuel_routes):
+        fr = fuel_routes.reset_index(drop=True).copy()
+        fr["_colour"] = [ROUTE_COLOURS[i % len(ROUTE_COLOURS)] for i in range(len(fr))]
+        folium.GeoJson(
+            _geojson(fr, [*ROUTE_FIELDS, "_colour"]), name="Fuel-import routes",
+            style_function=lambda f: {"color": f["properties"]["_colour"], "weight": 12,
+                                      "opacity": 0.30, "lineCap": "round"},
+            popup=_popup(ROUTE_FIELDS, fr), tooltip=_tooltip("route", fr), show=False,
+        ).add_to(m)
+    if corridors is not None and len(corridors):
+        folium.GeoJson(
+            _geojson(corridors, list(CORRIDOR_FIELDS)), name="Seed corridors",
+            style_function=lambda f: {"color": "#3f007d", "weight": 9, "opacity": 0.30,
+                                      "lineCap": "round"},
+            popup=_popup(CORRIDOR_FIELDS, corridors), tooltip=_tooltip("name", corridors),
+        ).add_to(m)
+
+    seg = segments.copy()
+    seg["_colour"] = [p_colour(float(p)) for p in seg["p_disrupt"]]
+    folium.GeoJson(
+        _geojson(seg, [*SEGMENT_FIELDS, "_colour"]),
+        name=f"Road segments: P(disruption), {horizon_days} days",
+        style_function=lambda f: {"color": f["properties"]["_colour"], "weight": 3,
+                                  "opacity": 0.9},
+        highlight_function=lambda f: {"weight": 7, "opacity": 1.0},
+        popup=_popup(SEGMENT_FIELDS, seg), tooltip=_tooltip("road", seg),
+    ).add_to(m)
+
+    if closures is not None and len(closures):
+        folium.GeoJson(
+            _geojson(closures, list(CLOSURE_FIELDS)), name="Scenario closures",
+            style_function=lambda f: {"color": "#000000", "weight": 2, "dashArray": "6 4",
+                                      "fillColor": "#000000", "fillOpacity": 0.12},
+            popup=_popup(CLOSURE_FIELDS, closures), tooltip=_tooltip("scenario", closures),
+        ).add_to(m)
+
+    if incidents is not None and len(incidents):
+        _add_incident_layers(m, incidents)
+
+    _add_legend(m, horizon_days=horizon_days,
+                types=sorted(set(incidents["event_type"])) if incidents is not None
+                and len(incidents) else [])
+    bounds_src = corridors if corridors is not None and len(corridors) else segments
+    minx, miny, maxx, maxy = bounds_src.total_bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(10, 10))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return m
+
+
+def _add_incident_layers(m: folium.Map, incidents: gpd.GeoDataFrame) -> None:
+    inc = incidents.copy()
+    inc["_colour"] = inc["event_type"].map(EVENT_COLOURS).fillna("#777777")
+    age = pd.to_numeric(inc["age_days"], errors="coerce").fillna(np.inf).to_numpy()
+    lower = 0.0
+    for (label, upper, shown), radius in zip(AGE_BANDS, AGE_RADIUS, strict=True):
+        band = inc[(age >= lower) & (age < upper)] if np.isfinite(upper) else inc[age >= lower]
+        lower = upper
+        if band.empty:
+            continue
+        folium.GeoJson(
+            _geojson(band, [*INCIDENT_FIELDS, "_colour"]),
+            name=f"Incidents, {label} ({len(band):,})",
+            marker=folium.CircleMarker(radius=radius, weight=1, color="#222222",
+                                       fill=True, fill_opacity=0.85),
+            style_function=lambda f: {"fillColor": f["properties"]["_colour"]},
+            popup=_popup(INCIDENT_FIELDS, band), tooltip=_tooltip("event_type", band),
+            show=shown,
+        ).add_to(m)
+
+
+def _add_legend(m: folium.Map, *, horizon_days: int, types: list[str]) -> None:
+    rows = [f"<div class='rr-legend-title'>P(disruption), {horizon_days} days</div>"]
+    for colour, label in zip(P_COLOURS, p_class_labels(), strict=True):
+        rows.append(f"<div><span class='rr-swatch rr-line' style='background:{colour}'></span>"
+                    f"{html.escape(label)}</div>")
+    if types:
+        rows.append("<div class='rr-legend-title'>Incidents (size: recent = larger)</div>")
+        for t in types:
+            colour = EVENT_COLOURS.get(t, "#777777")
+            rows.append(f"<div><span class='rr-swatch rr-dot' style='background:{colour}'>"
+                        f"</span>{html.escape(t.replace('_', ' '))}</div>")
+    rows.append("<div class='rr-legend-title'>Other layers</div>"
+                "<div><span class='rr-swatch rr-line' style='background:#3f007d;opacity:.4'>"
+                "</span>seed corridor</div>"
+                "<div><span class='rr-swatch rr-area'></span>scenario closure</div>")
+    m.add_child(_Legend("".join(rows)))
+
+
+class _Legend(MacroElement):
+    """A Leaflet control (bottom left) holding the legend's HTML."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: 'bottomleft'});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'rr-legend');
+                div.innerHTML = {{ this.content|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, content: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.content = content
+
+
+def map_fragment(m: folium.Map) -> MapFragment:
+    """Render ``m`` into inlinable pieces with Leaflet embedded and no CDN links.
+
+    Every ``<script src=...>`` / ``<link href=...>`` that folium adds by default (Leaflet,
+    jQuery, Bootstrap, Font Awesome from CDNs) is dropped; the vendored Leaflet is inlined
+    instead. Only the background tile URLs (if any) remain as network references.
+    """
+    fig = m.get_root()
+    fig.render()
+    for name, child in list(fig.header._children.items()):
+        rendered = child.render()
+        # CDN links, and the map's own full-page styles (html, body {height: 100%}): the page
+        # assembler lays out the map itself.
+        if "<script src=" in rendered or "<link " in rendered or name == m.get_name():
+            del fig.header._children[name]
+    own = (f"<style>#{m.get_name()} {{position: relative; width: 100%; "
+           f"height: {m.height[0]:g}{m.height[1]};}}</style>\n"
+           "<script>L_NO_TOUCH = false; L_DISABLE_3D = false;</script>\n")
+    head = (f"<style>{leaflet_css()}</style>\n<script>{leaflet_js()}</script>\n" + own
+            + fig.header.render())
+    return MapFragment(head=head, body=fig.html.render(), script=fig.script.render(),
+                       map_id=m.get_name())

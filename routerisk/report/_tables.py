@@ -1,0 +1,172 @@
+"""Tables of the report: frames → HTML tables, and the data files written beside the page.
+
+The data files are what a GIS analyst opens: one CSV per table, one GeoJSON per map layer, and
+one GeoPackage ``routerisk.gpkg`` holding every map layer (QGIS opens it directly).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Layers of the GeoPackage, in order.
+GPKG_LAYERS: tuple[str, ...] = ("segments", "incidents", "corridors", "fuel_routes", "closures")
+GPKG_NAME = "routerisk.gpkg"
+
+Formatter = Callable[[object], str]
+
+
+def fmt_percent(x: object) -> str:
+    """``0.0342`` → ``"3.4 %"``; tiny values keep two significant digits."""
+    v = float(x)  # type: ignore[arg-type]
+    if v == 0:
+        return "0 %"
+    if abs(v) < 0.001:
+        return f"{v * 100:.2g} %"
+    return f"{v * 100:.1f} %"
+
+
+def fmt_sig(x: object, digits: int = 3) -> str:
+    """Three significant digits."""
+    return f"{float(x):.{digits}g}"  # type: ignore[arg-type]
+
+
+def fmt_km(x: object) -> str:
+    """One decimal with thousands separators."""
+    return f"{float(x):,.1f}"  # type: ignore[arg-type]
+
+
+def fmt_int(x: object) -> str:
+    """Whole number with thousands separators."""
+    return f"{int(round(float(x))):,}"  # type: ignore[arg-type]
+
+
+def _cell(value: object, fmt: Formatter | None) -> str:
+    try:
+        missing = bool(pd.isna(value))
+    except (TypeError, ValueError):
+        missing = False
+    if missing:
+        return "<td class='na'>–</td>"
+    if fmt is not None:
+        text = fmt(value)
+    elif isinstance(value, pd.Timestamp):
+        text = value.date().isoformat()
+    elif isinstance(value, (float, np.floating)):
+        text = f"{value:.4g}"
+    else:
+        text = str(value)
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool)
+    cls = " class='num'" if numeric else ""
+    return f"<td{cls}>{html.escape(text)}</td>"
+
+
+def html_table(frame: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
+               formats: Mapping[str, Formatter] | None = None, table_id: str | None = None,
+               caption: str | None = None, max_rows: int | None = None) -> str:
+    """Render a frame as an HTML table.
+
+    Parameters
+    ----------
+    frame
+        The rows to show (its index is ignored; reset it first to show it).
+    columns
+        Columns to show (column → header), in order; default all columns as they are named.
+    formats
+        Formatter per column; others are shown with ``str`` (floats with 4 significant digits).
+    table_id
+        ``id`` attribute of the table (tests and links find tables by it).
+    caption
+        Table caption.
+    max_rows
+        Show at most this many rows and say how many were left out.
+
+    Returns
+    -------
+    str
+        The ``<table>`` element.
+    """
+    cols = dict(columns) if columns is not None else {c: str(c) for c in frame.columns}
+    cols = {c: h for c, h in cols.items() if c in frame.columns}
+    fmts = dict(formats or {})
+    shown = frame if max_rows is None else frame.head(max_rows)
+    attr = f" id='{html.escape(table_id)}'" if table_id else ""
+    parts = [f"<table class='rr-table'{attr}>"]
+    if caption:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(
+        f"<th data-col='{html.escape(str(c))}'>{html.escape(h)}</th>" for c, h in cols.items())
+        + "</tr></thead><tbody>")
+    for row in shown[list(cols)].itertuples(index=False, name=None):
+        parts.append("<tr>" + "".join(
+            _cell(v, fmts.get(c)) for c, v in zip(cols, row, strict=True)) + "</tr>")
+    parts.append("</tbody></table>")
+    if max_rows is not None and len(frame) > max_rows:
+        parts.append(f"<p class='note'>{len(frame) - max_rows:,} more rows in the CSV file.</p>")
+    return "".join(parts)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns a CSV/GPKG writer accepts: lists and dicts joined into strings."""
+    out = frame.copy()
+    for col in out.columns:
+        if col == "geometry":
+            continue
+        if out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple, set))
+                else (str(v) if isinstance(v, dict) else v))
+    return out
+
+
+def write_tables(out_dir: Path, tables: Mapping[str, pd.DataFrame]) -> dict[str, Path]:
+    """Write every table as ``NAME.csv`` (geometry as WKT) and map layers as ``NAME.geojson``.
+
+    Returns
+    -------
+    dict
+        File name → path of every file written.
+    """
+    written: dict[str, Path] = {}
+    for name, frame in tables.items():
+        plain = _plain(frame)
+        csv_path = out_dir / f"{name}.csv"
+        if isinstance(plain, gpd.GeoDataFrame):
+            as_csv = pd.DataFrame(plain.drop(columns="geometry"))
+            as_csv["geometry_wkt"] = plain.geometry.to_wkt(rounding_precision=6)
+            as_csv.to_csv(csv_path, index=False)
+            gj_path = out_dir / f"{name}.geojson"
+            if gj_path.exists():
+                gj_path.unlink()
+            plain.to_crs("EPSG:4326").to_file(gj_path, driver="GeoJSON", engine="pyogrio")
+            written[gj_path.name] = gj_path
+        else:
+            plain.to_csv(csv_path, index=False)
+        written[csv_path.name] = csv_path
+    return written
+
+
+def write_geopackage(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Path:
+    """Write the map layers into one GeoPackage (EPSG:4326), one layer each.
+
+    Layers with no rows are written empty only when they have a geometry type to declare;
+    otherwise they are left out (QGIS cannot open a layer without a geometry type).
+    """
+    if path.exists():
+        path.unlink()
+    for name, gdf in layers.items():
+        if gdf is None or gdf.empty:
+            log.info("GeoPackage: layer %s is empty, not written", name)
+            continue
+        _plain(gdf).to_crs("EPSG:4326").to_file(path, layer=name, driver="GPKG",
+                                                 engine="pyogrio")
+    return path
