@@ -125,13 +125,15 @@ _REFINABLE = {ET.CLASH.value, ET.VIOLENCE_AGAINST_CIVILIANS.value, ET.LOOTING.va
 _VEHICLE = (r"(?:convoys?|convois?|trucks?|lorr(?:y|ies)|tankers?|citernes?|camions?|bus(?:es)?"
             r"|minibus(?:es)?|coach(?:es)?|vehicles?|v[ée]hicules?|cars?|passengers?|voyageurs"
             r"|drivers?|chauffeurs?|transporters?|transporteurs?)")
-_HIT = (r"(?:ambush\w*|attack\w*|fired (?:on|at|upon)|opened fire (?:on|at)|shot at"
-        r"|intercept\w*|stopp?ed|hijack\w*|burn\w*|torch\w*|set (?:on )?fire|loot\w*|rob\w*"
-        r"|raid\w*|seiz\w*|attaqu\w*|incendi\w*|br[uû]l\w*|pill\w*|braqu\w*)")
+_HIT = (r"(?:ambush(?:ed|es|ing)?|attack(?:ed|s|ing)?|fired (?:on|at|upon)"
+        r"|opened fire (?:on|at|against)|shot at|intercept(?:ed|ing)?|stopp?ed"
+        r"|hijack(?:ed|ing)?|burn(?:ed|t|ing)?|torch(?:ed|ing)?|set (?:on )?fire"
+        r"|loot(?:ed|ing)?|rob(?:bed|bing)?|raid(?:ed|ing)?|seiz(?:ed|ing)|attaqu[ée]\w*"
+        r"|incendi[ée]\w*|br[uû]l[ée]\w*|pill[ée]\w*|braqu[ée]\w*)")
 #: notes → convoy or vehicle ambush: an ambush, or a vehicle hit on the road.
 NOTES_CONVOY_AMBUSH = re.compile(
     rf"\b(?:ambush\w*|embuscades?)\b|\b{_HIT}\b[^.;,]{{0,60}}?\b{_VEHICLE}\b"
-    rf"|\b{_VEHICLE}\b[^.;,]{{0,40}}?\b(?:was|were|got|été)\s+{_HIT}\b", re.IGNORECASE)
+    rf"|\b{_VEHICLE}\b[^.;,]{{0,60}}?\b(?:was|were|got|été)\s+{_HIT}\b", re.IGNORECASE)
 #: notes → IED or mine.
 NOTES_IED = re.compile(
     r"\b(?:ieds?|landmines?|land mines?|improvised explosive|explosive devices?"
@@ -145,7 +147,7 @@ NOTES_CHECKPOINT = re.compile(
     r"\b(?:(?:set|setting|put) up (?:an? )?(?:illegal |fake |makeshift )?"
     r"(?:checkpoints?|roadblocks?)"
     r"|erect\w* (?:an? )?(?:checkpoints?|roadblocks?)|illegal checkpoints?|fake checkpoints?"
-    r"|faux barrages?|extort\w*|rackett?\w*)\b", re.IGNORECASE)
+    r"|faux barrages?|extort\w*|racket(?:eer\w*|ed|ing|s)|ran[çc]onn\w*)\b", re.IGNORECASE)
 #: notes → an attack on a town, camp or position (turns a clash into attack_on_town).
 NOTES_ATTACK_POSITION = re.compile(
     r"\b(?:attack\w*|assault\w*|raid\w*|stormed|overran|shell\w*|attaqu\w*)\b[^.;,]{0,50}?"
@@ -165,7 +167,7 @@ NOTES_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|transports? en commun|voyageurs|sotrama|taxi(?:-brousse)?s?)\b", re.IGNORECASE)),
     (TG.CONVOY.value, re.compile(
         r"\b(?:convoys?|convois?|trucks?|lorr(?:y|ies)|camions?|truckers?|truck drivers?"
-        r"|transporters?|transporteurs?|merchants?|traders?|commer[çc]ants?)\b",
+        r"|transporters?|transporteurs?)\b",
         re.IGNORECASE)),
     (TG.MINE_OR_COMPANY.value, re.compile(
         r"\b(?:gold|mining|orpaill\w*|mine sites?|sites? miniers?|gold ?mines?|compan(?:y|ies)"
