@@ -28,3 +28,34 @@ def study_network():
     from routerisk.network import load_study_network
 
     return load_study_network()
+
+
+@pytest.fixture(scope="session")
+def acled_frame():
+    """The shared ACLED file read once per session (do not modify: copy first)."""
+    from routerisk._paths import ACLED_FILE
+    from routerisk.readers import read_acled
+
+    return read_acled(shared_file(ACLED_FILE))
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write rows (list of dicts, or raw text) to a CSV file in tmp_path; return its path."""
+    import csv
+
+    def _write(rows, name="incidents.csv", *, columns=None):
+        path = tmp_path / name
+        if isinstance(rows, (str, bytes)):
+            mode = "wb" if isinstance(rows, bytes) else "w"
+            with open(path, mode) as fh:
+                fh.write(rows)
+            return path
+        cols = columns or list(dict.fromkeys(k for r in rows for k in r))
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols)
+            w.writeheader()
+            w.writerows(rows)
+        return path
+
+    return _write
