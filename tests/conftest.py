@@ -59,3 +59,34 @@ def write_csv(tmp_path):
         return path
 
     return _write
+
+
+def _build_graph(nodes, edges, *, both_ways=True, horizon_days=30):
+    """A small risk-annotated MultiDiGraph for hand-checked tests.
+
+    ``nodes``: name -> (lon, lat); ``edges``: (u, v, length_km, hours, mu). Every edge gets
+    ``length`` (m), ``travel_time`` (s), ``mu``, ``p_disrupt`` and a straight ``geometry``;
+    with ``both_ways`` the reverse edge is added with the same figures.
+    """
+    import math
+
+    import networkx as nx
+    from shapely.geometry import LineString
+
+    G = nx.MultiDiGraph(crs="epsg:4326", risk_horizon_days=horizon_days)
+    for name, (lon, lat) in nodes.items():
+        G.add_node(name, x=float(lon), y=float(lat))
+    for u, v, km, hours, mu in edges:
+        pairs = [(u, v), (v, u)] if both_ways else [(u, v)]
+        for a, b in pairs:
+            geom = LineString([(G.nodes[a]["x"], G.nodes[a]["y"]),
+                               (G.nodes[b]["x"], G.nodes[b]["y"])])
+            G.add_edge(a, b, length=km * 1000.0, travel_time=hours * 3600.0, mu=float(mu),
+                       p_disrupt=1 - math.exp(-mu), geometry=geom)
+    return G
+
+
+@pytest.fixture
+def make_graph():
+    """Builder of small hand-built risk-annotated graphs (see ``_build_graph``)."""
+    return _build_graph
