@@ -181,3 +181,13 @@ def test_offset_and_midpoint_geometry():
     assert abs(lat - 15.0) < 0.2 and lon < -7.0
     mlat, mlon = geo.midpoint(10.0, -6.0, 12.0, -6.0)
     assert abs(mlat - 11.0) < 1e-9 and abs(mlon + 6.0) < 1e-9
+
+
+def test_geocode_script_checks_and_detects_a_moved_row(rows, gazetteer, capsys):
+    assert geo.main(["--catalogue", str(CATALOGUE)]) == 0
+    assert "0 differ" in capsys.readouterr().out
+    moved = [dict(r) for r in rows]
+    moved[0]["latitude"] = str(float(moved[0]["latitude"]) + 0.1)
+    diffs = geo.differences(moved, gazetteer)
+    assert [d[0] for d in diffs] == [moved[0]["incident_id"]]
+    assert [d[0] for d in geo.differences(rows[1:], gazetteer)] == [rows[0]["incident_id"]]
