@@ -1,0 +1,325 @@
+"""Corridor subgraphs and routes through a corridor's waypoints.
+
+:func:`corridor_graph` cuts a road graph down to one corridor: the edges lying (at least
+half of their length) inside the buffer of ``buffer_km`` around the waypoint polyline,
+reduced to the part that lies on some route between the corridor's two end points, so the
+alternatives inside the buffer stay and dead ends and detached roads go.
+
+:func:`corridor_route` is the fastest route (or shortest, with ``weight="length"``) from the
+first to the last waypoint passing every intermediate waypoint in order. A waypoint is
+passed at its nearest node when that node is within :data:`NODE_SNAP_M` of the nearest road
+point, otherwise along its nearest road edge (so waypoints between the nodes of a coarse
+graph are honoured too).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry import LineString, Point, Polygon
+from shapely.ops import transform
+
+from routerisk.corridors import Corridor, Waypoint, get_corridor
+from routerisk.errors import NoRouteError, SpecError
+from routerisk.network import great_circle_m, nearest_node
+
+log = logging.getLogger(__name__)
+
+#: A waypoint is passed at a node when the node is at most this much farther (m) than the
+#: nearest point of any road edge.
+NODE_SNAP_M = 5_000.0
+
+#: An edge belongs to the corridor when at least this share of its geometry is in the buffer.
+MIN_INSIDE_SHARE = 0.5
+
+
+def corridor_polygon(corridor: Corridor | str, buffer_km: float | None = None) -> Polygon:
+    """The corridor buffer in EPSG:4326: ``buffer_km`` around the waypoint polyline.
+
+    The buffer is drawn in an azimuthal equidistant projection centred on the corridor, so
+    its width is in true kilometres (within about 1 % over a 1,500 km corridor).
+    """
+    c = get_corridor(corridor)
+    width_km = c.buffer_km if buffer_km is None else float(buffer_km)
+    if not width_km > 0:
+        raise SpecError(f"buffer_km must be positive; got {buffer_km!r}")
+    line = c.line()
+    centre = line.centroid
+    local = CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 "
+                           "+units=m +no_defs")
+    to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
+    to_wgs = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
+    return transform(to_wgs, transform(to_local, line).buffer(width_km * 1000, quad_segs=16))
+
+
+def _edge_arrays(G: nx.MultiDiGraph):
+    keys = list(G.edges(keys=True))
+    geoms = np.array([G.edges[e]["geometry"] for e in keys], dtype=object)
+    return keys, geoms
+
+
+def _on_some_route(U: nx.Graph, s: Hashable, t: Hashable) -> set:
+    """Nodes lying on some simple s–t path of the undirected graph ``U``.
+
+    With an extra edge s–t, those are exactly the nodes of the biconnected block holding
+    that edge.
+    """
+    if s == t:
+        return {s}
+    H = nx.Graph(U)
+    H.add_edge(s, t)
+    for block in nx.biconnected_component_edges(H):
+        if (s, t) in block or (t, s) in block:
+            return {n for edge in block for n in edge}
+    return {s, t}  # pragma: no cover (the edge s-t is always in some block)
+
+
+def corridor_graph(G: nx.MultiDiGraph, corridor: Corridor | str, *,
+                   buffer_km: float | None = None) -> nx.MultiDiGraph:
+    """The part of ``G`` inside the corridor that connects its end points.
+
+    Parameters
+    ----------
+    G
+        Road graph in EPSG:4326 with edge ``geometry``.
+    corridor
+        A :class:`~routerisk.corridors.Corridor` or its name.
+    buffer_km
+        Override the corridor's buffer width (km).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A copy holding the edges with at least half their geometry in the buffer that lie on
+        some route between the nodes nearest to the first and last waypoints. Graph
+        attributes ``corridor``, ``buffer_km``, ``origin_node``, ``destination_node``.
+
+    Raises
+    ------
+    NoRouteError
+        When the roads inside the buffer do not connect the two end points.
+    """
+    c = get_corridor(corridor)
+    width_km = c.buffer_km if buffer_km is None else float(buffer_km)
+    poly = corridor_polygon(c, width_km)
+    keys, geoms = _edge_arrays(G)
+    if not keys:
+        raise NoRouteError(f"corridor '{c.name}': the road graph has no edges")
+    tree = shapely.STRtree(geoms)
+    hits = tree.query(poly, predicate="intersects")
+    shapely.prepare(poly)
+    inside_len = shapely.length(shapely.intersection(geoms[hits], poly))
+    total_len = shapely.length(geoms[hits])
+    share = np.where(total_len > 0, inside_len / np.where(total_len > 0, total_len, 1), 1.0)
+    kept = [keys[i] for i, ok in zip(hits, share >= MIN_INSIDE_SHARE, strict=True) if ok]
+    if not kept:
+        raise NoRouteError(f"corridor '{c.name}': no road lies inside its {width_km:g} km "
+                           f"buffer")
+    inside = G.edge_subgraph(kept)
+    s = nearest_node(inside, c.origin.lat, c.origin.lon)
+    t = nearest_node(inside, c.destination.lat, c.destination.lon)
+    U = nx.Graph(inside.to_undirected(as_view=True))
+    if not nx.has_path(U, s, t):
+        raise NoRouteError(
+            f"corridor '{c.name}': the roads within {width_km:g} km of its waypoints do not "
+            f"connect {c.origin.name} to {c.destination.name}; widen buffer_km or use a "
+            f"network that covers the corridor")
+    on_route = _on_some_route(U, s, t)
+    sub = inside.subgraph(on_route)
+    forward = nx.descendants(sub, s) | {s}
+    backward = nx.ancestors(sub, t) | {t}
+    if t not in forward:
+        raise NoRouteError(f"corridor '{c.name}': no drivable route from {c.origin.name} to "
+                           f"{c.destination.name} inside the buffer (one-way roads)")
+    H = nx.MultiDiGraph(sub.subgraph(forward & backward))
+    H.graph.update(G.graph)
+    H.graph.update(corridor=c.name, buffer_km=width_km, origin_node=s, destination_node=t)
+    log.info("corridor %s: %d nodes, %d edges within %g km (%d edges in the buffer)",
+             c.name, H.number_of_nodes(), H.number_of_edges(), width_km, len(kept))
+    return H
+
+
+@dataclass(frozen=True)
+class _Via:
+    """How a waypoint is passed: options (entry node, exit node, cost of the passage)."""
+
+    waypoint: Waypoint
+    options: tuple[tuple[Hashable, Hashable, float], ...]
+    snap_m: float
+
+
+def _edge_weight(G: nx.MultiDiGraph, u: Hashable, v: Hashable, weight: str) -> float:
+    return min(float(d.get(weight, np.inf)) for d in G[u][v].values())
+
+
+def _nearest_edge(G: nx.MultiDiGraph, tree, keys, geoms, lat: float, lon: float):
+    pt = Point(lon, lat)
+    first = tree.query_nearest(pt, all_matches=True)
+    reach = max(float(shapely.distance(geoms[first[0]], pt)) * 1.5, 1e-6) + 0.05
+    cand = tree.query(pt, predicate="dwithin", distance=reach)
+    best, best_m = None, np.inf
+    for i in cand:
+        line = geoms[i]
+        q = line.interpolate(line.project(pt))
+        d = float(great_circle_m(lat, lon, q.y, q.x))
+        if d < best_m:
+            best, best_m = keys[i], d
+    return best, best_m
+
+
+def _vias(G: nx.MultiDiGraph, corridor: Corridor, weight: str, max_snap_m: float
+          ) -> list[_Via]:
+    keys, geoms = _edge_arrays(G)
+    tree = shapely.STRtree(geoms)
+    vias: list[_Via] = []
+    problems = []
+    last = len(corridor.waypoints) - 1
+    for i, w in enumerate(corridor.waypoints):
+        node, node_m = nearest_node(G, w.lat, w.lon, return_dist=True)
+        edge, edge_m = _nearest_edge(G, tree, keys, geoms, w.lat, w.lon)
+        snap_m = min(node_m, edge_m)
+        if snap_m > max_snap_m:
+            problems.append(f"waypoint {i + 1} '{w.name}' is {snap_m / 1000:.1f} km from the "
+                            f"nearest road of the corridor (limit {max_snap_m / 1000:g} km)")
+            continue
+        if i in (0, last) or node_m <= edge_m + NODE_SNAP_M:
+            vias.append(_Via(w, ((node, node, 0.0),), node_m))
+            continue
+        a, b, _ = edge
+        options = [(x, y, _edge_weight(G, x, y, weight)) for x, y in ((a, b), (b, a))
+                   if G.has_edge(x, y)]
+        vias.append(_Via(w, tuple(options), edge_m))
+    if problems:
+        raise SpecError(f"corridor '{corridor.name}': " + "; ".join(problems))
+    # consecutive waypoints passed the same way count once
+    merged = [vias[0]]
+    for via in vias[1:]:
+        if {o[:2] for o in via.options} != {o[:2] for o in merged[-1].options}:
+            merged.append(via)
+    return merged
+
+
+def corridor_route(G: nx.MultiDiGraph, corridor: Corridor | str,
+                   weight: str = "travel_time", *, within_corridor: bool = True,
+                   max_snap_km: float | None = None) -> list[Hashable]:
+    """The fastest route from the first to the last waypoint through every waypoint in order.
+
+    Parameters
+    ----------
+    G
+        Road graph (EPSG:4326).
+    corridor
+        A corridor or its name.
+    weight
+        Edge attribute to minimise: ``"travel_time"`` (s, default) or ``"length"`` (m).
+    within_corridor
+        Route inside :func:`corridor_graph` (default) or on the whole of ``G``.
+    max_snap_km
+        How far (km) a waypoint may be from the nearest road; default the buffer width.
+
+    Returns
+    -------
+    list
+        Node ids from the node nearest the origin to the node nearest the destination.
+
+    Raises
+    ------
+    SpecError
+        When a waypoint is farther than ``max_snap_km`` from every road.
+    NoRouteError
+        When no route passes the waypoints in order.
+    """
+    c = get_corridor(corridor)
+    H = corridor_graph(G, c) if within_corridor else G
+    max_snap_m = (c.buffer_km if max_snap_km is None else float(max_snap_km)) * 1000
+    vias = _vias(H, c, weight, max_snap_m)
+    # dynamic programme over the ways of passing each waypoint
+    cost = {opt: opt[2] for opt in vias[0].options}
+    back: list[dict] = []
+    for prev, via in zip(vias[:-1], vias[1:], strict=True):
+        dist_from = {}
+        path_from = {}
+        for opt in cost:
+            exit_node = opt[1]
+            if exit_node not in dist_from:
+                dist_from[exit_node], path_from[exit_node] = nx.single_source_dijkstra(
+                    H, exit_node, weight=weight)
+        new_cost, choice = {}, {}
+        for opt in via.options:
+            best, arg = np.inf, None
+            for p_opt, p_cost in cost.items():
+                d = dist_from[p_opt[1]].get(opt[0], np.inf)
+                if p_cost + d < best:
+                    best, arg = p_cost + d, p_opt
+            if arg is not None:
+                new_cost[opt] = best + opt[2]
+                choice[opt] = (arg, path_from[arg[1]][opt[0]])
+        if not new_cost:
+            raise NoRouteError(f"corridor '{c.name}': no route from {prev.waypoint.name} to "
+                               f"{via.waypoint.name} inside the corridor")
+        back.append(choice)
+        cost = new_cost
+    opt = min(cost, key=cost.get)
+    legs = []
+    for choice in reversed(back):
+        prev_opt, leg = choice[opt]
+        legs.append((opt, leg))
+        opt = prev_opt
+    path = [opt[0]] if opt[0] == opt[1] else [opt[0], opt[1]]
+    for cur, leg in reversed(legs):
+        path += leg[1:]
+        if cur[0] != cur[1]:
+            path.append(cur[1])
+    log.info("corridor %s: route of %d nodes through %d waypoint(s)", c.name, len(path),
+             len(vias))
+    return path
+
+
+def towns_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], *,
+                 attr: str = "city") -> list[str]:
+    """Names of the towns a path passes, in order: the non-empty node ``attr`` values.
+
+    On the trunk network nodes carry ``city`` (the nearest of its 453 cities and ports
+    within 25 km); pieces added by segmentation carry none.
+    """
+    names: list[str] = []
+    for n in path:
+        name = G.nodes[n].get(attr)
+        if isinstance(name, str) and name.strip() and (not names or names[-1] != name):
+            names.append(name)
+    return names
+
+
+def waypoints_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], corridor: Corridor | str,
+                     *, within_km: float = 10.0) -> list[str]:
+    """The corridor's waypoints lying within ``within_km`` of the path's line, in order."""
+    c = get_corridor(corridor)
+    line = route_line(G, path)
+    names = []
+    for w in c.waypoints:
+        q = line.interpolate(line.project(Point(w.lon, w.lat)))
+        if great_circle_m(w.lat, w.lon, q.y, q.x) <= within_km * 1000:
+            names.append(w.name)
+    return names
+
+
+def route_line(G: nx.MultiDiGraph, path: Sequence[Hashable],
+               weight: str = "travel_time") -> LineString:
+    """The geometry of a node path as one LineString (EPSG:4326)."""
+    if len(path) < 2:
+        n = G.nodes[path[0]]
+        return LineString([(n["x"], n["y"]), (n["x"], n["y"])])
+    coords: list[tuple[float, float]] = []
+    for u, v in zip(path[:-1], path[1:], strict=True):
+        k = min(G[u][v], key=lambda key: float(G[u][v][key].get(weight, np.inf)))
+        geom = G[u][v][k].get("geometry")
+        pts = list(geom.coords) if geom is not None else [
+            (G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+        coords += pts if not coords else pts[1:]
+    return LineString(coords)
