@@ -21,6 +21,7 @@ Rows are numbered from 1, the header not counted (row 1 is the second line of a 
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
@@ -262,26 +263,48 @@ def _decode(p: Path, encoding: str) -> str:
 
 
 def _read_csv_text(p: Path, encoding: str) -> pd.DataFrame:
-    """All cells as stripped strings ("" for empty); parse errors become ValidationError."""
+    """All cells as stripped strings ("" for empty); malformed CSV becomes ValidationError.
+
+    Parsed with the standard :mod:`csv` module so that a row with more or fewer cells than
+    the header is reported (pandas would silently shift or pad it).
+    """
     text = _decode(p, encoding)
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(max(old_limit, len(text) + 1))
+    problems = []
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                         na_filter=False, engine="c", skipinitialspace=False)
-    except pd.errors.EmptyDataError:
-        raise ValidationError(str(p), ["the file has no header line"]) from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        msg = " ".join(str(exc).split())
-        m = re.search(r"line (\d+)", msg)
-        where = f"line {m.group(1)}: " if m else ""
-        raise ValidationError(str(p), [f"{where}not a well-formed CSV file ({msg})"]) from None
-    df.columns = [str(c).strip() for c in df.columns]
-    dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ValidationError(str(p), ["the file has no header line"])
+            width = len(header)
+            body = []
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip() and width > 1):
+                    continue  # blank line
+                if len(row) != width:
+                    problems.append(f"line {reader.line_num}: {len(row)} cells but the header "
+                                    f"has {width}; not a well-formed CSV file (a missing "
+                                    f"or extra comma, or an unquoted comma in a value?)")
+                    continue
+                body.append(row)
+        except csv.Error as exc:
+            raise ValidationError(str(p), [f"line {reader.line_num}: not a well-formed CSV "
+                                           f"file ({exc})"]) from None
+    finally:
+        csv.field_size_limit(old_limit)
+    if problems:
+        raise ValidationError(str(p), problems)
+    columns = [str(c).strip() for c in header]
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
         raise ValidationError(str(p), [f"column '{c}' appears more than once in the header"
                                        for c in dupes])
-    unnamed = [i + 1 for i, c in enumerate(df.columns) if not c or c.startswith("Unnamed:")]
-    if unnamed and len(df.columns) > 1:
+    unnamed = [i + 1 for i, c in enumerate(columns) if not c]
+    if unnamed:
         raise ValidationError(str(p), [f"column {i} of the header has no name" for i in unnamed])
+    df = pd.DataFrame(body, columns=columns, dtype=object)
     return df.apply(lambda s: s.str.strip()) if len(df) else df
 
 

@@ -95,9 +95,9 @@ class Incident(BaseModel):
     incident_id: str = Field(min_length=1, max_length=200)
     date: dt.date
     date_precision: DatePrecision = DatePrecision.DAY
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    location_precision_km: float = Field(default=2.0, gt=0, le=1000)
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    location_precision_km: float = Field(default=2.0, gt=0, le=1000, allow_inf_nan=False)
     place: str = Field(default="", max_length=MAX_SHORT_TEXT)
     country: str = Field(default="", max_length=MAX_SHORT_TEXT)
     event_type: EventType
@@ -105,7 +105,7 @@ class Incident(BaseModel):
     actor: str = Field(default="", max_length=MAX_TEXT)
     fatalities: int | None = Field(default=None, ge=0)
     vehicles_destroyed: int | None = Field(default=None, ge=0)
-    closure_radius_km: float | None = Field(default=None, gt=0, le=500)
+    closure_radius_km: float | None = Field(default=None, gt=0, le=500, allow_inf_nan=False)
     source: str = Field(min_length=1, max_length=MAX_TEXT)
     source_ref: str = Field(default="", max_length=MAX_TEXT)
     notes: str = Field(default="", max_length=MAX_NOTES)
@@ -222,8 +222,10 @@ def describe_error(err: dict, *, columns: dict[str, str] | None = None) -> tuple
         else:
             rule = f"must be {'at most' if hi_incl else 'less than'} {hi:g}"
         return column, f"{rule}; got {_shown(value)}"
-    if kind in {"float_parsing", "float_type", "finite_number"}:
+    if kind in {"float_parsing", "float_type"}:
         return column, f"must be a number; got {_shown(value)}"
+    if kind == "finite_number":
+        return column, f"must be a finite number; got {_shown(value)}"
     if kind in {"int_parsing", "int_type", "int_from_float"}:
         return column, f"must be a whole number; got {_shown(value)}"
     if kind.startswith("date") or kind.startswith("datetime"):
