@@ -1,1 +1,383 @@
-"""The analyst report: one self-contained HTML page with maps, charts and tables."""
+"""The analyst report: one self-contained HTML page with maps, charts and tables.
+
+:func:`build_report` runs the whole pipeline on the default data (or the files given) and
+writes into one folder:
+
+- ``index.html``: the page (Leaflet, the map data and every chart embedded; it opens without
+  network access, only the optional background tiles need it);
+- the tables behind it: ``*.csv`` for every table, ``*.geojson`` for every map layer, and
+  ``routerisk.gpkg`` with the layers ``segments``, ``incidents``, ``corridors``,
+  ``fuel_routes`` and ``closures`` (opens in QGIS);
+- ``provenance.json``: inputs, parameters, assumptions and timings.
+
+Private modules: :mod:`._gather` (runs the stages), :mod:`._sections` (HTML sections),
+:mod:`._map` (folium map), :mod:`._charts` (matplotlib PNGs), :mod:`._tables` (HTML tables
+and data files), :mod:`._html` (page assembly), :mod:`._assets` (vendored Leaflet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from routerisk.errors import SpecError
+from routerisk.report import _gather as g
+from routerisk.report import _sections as s
+from routerisk.report._html import Section, render_page
+from routerisk.report._map import build_map, map_fragment
+from routerisk.report._tables import GPKG_NAME, write_geopackage, write_tables
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ReportResult", "build_report", "DEFAULT_BACKTEST_AS_OF",
+           "DEFAULT_BACKTEST_HORIZON_DAYS"]
+
+#: Time split of the backtest inside the shared ACLED file (1997–2019).
+DEFAULT_BACKTEST_AS_OF = "2019-01-01"
+DEFAULT_BACKTEST_HORIZON_DAYS = 365
+#: Incidents older than this many days before the as-of date are left off the map (they are
+#: still in the tables and the model).
+MAP_MAX_AGE_DAYS = 25 * 365
+
+
+@dataclass
+class ReportResult:
+    """What :func:`build_report` wrote.
+
+    Attributes
+    ----------
+    index
+        Path of ``index.html``.
+    files
+        File name → path of every file written.
+    timings
+        Step name → wall-clock seconds.
+    missing
+        Stages or sections that could not be produced, with the reason.
+    as_of, horizon_days
+        The forecast date and horizon used.
+    """
+
+    index: Path
+    files: dict[str, Path]
+    timings: dict[str, float]
+    missing: list[str] = field(default_factory=list)
+    as_of: str = ""
+    horizon_days: int = 30
+
+
+def _check_options(horizon_days: int, tiles: str | None) -> None:
+    if not (isinstance(horizon_days, int) and horizon_days > 0):
+        raise SpecError(f"horizon_days must be a positive whole number of days; "
+                        f"got {horizon_days!r}")
+    if tiles not in (None, "osm"):
+        raise SpecError(f"tiles must be 'osm' or None; got {tiles!r}")
+
+
+def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
+                 horizon_days: int = 30,
+                 incidents: Sequence[str | os.PathLike[str]] | None = None,
+                 network: str | os.PathLike[str] | None = None, backtest: bool = True,
+                 backtest_as_of: str = DEFAULT_BACKTEST_AS_OF,
+                 backtest_horizon_days: int = DEFAULT_BACKTEST_HORIZON_DAYS,
+                 backtest_incidents: str | os.PathLike[str] | None = None,
+                 tiles: str | None = "osm", n_boot: int = 200) -> ReportResult:
+    """Build the analyst report into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder (created if needed; files of an earlier report are overwritten).
+    as_of
+        Forecast date (anything :class:`pandas.Timestamp` reads); default the day after the
+        latest incident.
+    horizon_days
+        Horizon of every probability in the report (days, default 30).
+    incidents
+        Incident files (routerisk CSV/GeoJSON, ACLED or UCDP CSV; format detected); default
+        the project catalogue plus the shared ACLED file.
+    network
+        Trunk-network GraphML; default the shared one (see :mod:`routerisk.network`).
+    backtest
+        Run the backtest section (about half a minute); ``False`` leaves it out and the
+        page says so.
+    backtest_as_of, backtest_horizon_days
+        Time split of the backtest inside the ACLED file.
+    backtest_incidents
+        ACLED file for the backtest; default the shared one.
+    tiles
+        ``"osm"`` (OpenStreetMap background tiles, fetched by the browser when online) or
+        ``None``.
+    n_boot
+        Bootstrap replicates of the corridor intervals.
+
+    Returns
+    -------
+    ReportResult
+    """
+    _check_options(horizon_days, tiles)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out must be a folder; {out} is a file")
+    out.mkdir(parents=True, exist_ok=True)
+    timer = g.Timer()
+    t_start = time.perf_counter()
+    missing: list[str] = []
+
+    from routerisk.hazard import HazardModel
+    from routerisk.network import default_network_path, load_study_network
+    from routerisk.risk import segment_risk
+
+    G = timer.run("network build", load_study_network, network)
+    network_path = str(default_network_path(network))
+    inc = timer.run("incidents", g.gather_incidents, incidents)
+    model = timer.run("hazard fit", HazardModel().fit, inc.frame, as_of=as_of, G=G)
+    as_of_ts = model.as_of_
+    as_of_txt = as_of_ts.date().isoformat()
+    risk = timer.run("segment risk", segment_risk, G, model, horizon_days=horizon_days)
+    segments = timer.run("segment table", g.segment_frame, G, risk)
+    reach_km = 3.0 * float(model.bandwidth_km_)
+    window_days = 4.0 * float(model.half_life_days_)
+    contrib = timer.run("contributing incidents", g.contributing_incidents, segments,
+                        inc.frame, as_of=as_of_ts, reach_km=reach_km, window_days=window_days)
+    segments = segments.join(contrib)
+
+    # corridors ------------------------------------------------------------------------
+    corridors: list[g.CorridorResult] = []
+    try:
+        corridors = timer.run("corridors", g.gather_corridors, G, model, segments,
+                              horizon_days=horizon_days, n_boot=n_boot)
+        corridor_sec = s.corridors_section(corridors, horizon_days=horizon_days)
+    except g.StageMissing as exc:
+        missing.append(f"corridor risk: {exc}")
+        corridor_sec = s.missing_section("corridors", "Corridors",
+                                         "the corridor routes and their risk", str(exc))
+    corridor_gdf = g.corridor_frame(corridors)
+
+    # fuel exposure and scenarios ------------------------------------------------------
+    fuel = None
+    try:
+        fuel = timer.run("fuel exposure", g.gather_fuel, G)
+        fuel_html = s.fuel_block(fuel, horizon_days=horizon_days)
+    except g.StageMissing as exc:
+        missing.append(f"fuel exposure: {exc}")
+        fuel_html = f"<div class='status'>Not available: {exc}.</div>"
+    scen = None
+    try:
+        scen = timer.run("scenarios", g.gather_scenarios, G, fuel)
+        scen_html = s.scenario_block(scen)
+    except g.StageMissing as exc:
+        missing.append(f"scenarios: {exc}")
+        scen_html = (f"<div class='status'><b>Not available in this report:</b> the seed "
+                     f"scenarios could not be run because {exc}.</div>")
+    exposure_sec = s.exposure_section(fuel_html=fuel_html, scenario_html=scen_html)
+    if fuel is None or scen is None:
+        exposure_sec.status = "missing"
+
+    # backtest -------------------------------------------------------------------------
+    bt = None
+    if backtest:
+        try:
+            bt = timer.run("backtest", g.gather_backtest, G, acled=backtest_incidents,
+                           as_of=backtest_as_of, horizon_days=backtest_horizon_days)
+            backtest_sec = s.backtest_section(bt)
+        except g.StageMissing as exc:
+            missing.append(f"backtest: {exc}")
+            backtest_sec = s.missing_section("backtest", "Backtest: how far to trust the "
+                                             "numbers", "the backtest", str(exc))
+    else:
+        backtest_sec = Section(
+            "backtest", "Backtest: how far to trust the numbers",
+            "<div class='status'><b>Skipped:</b> this report was built with "
+            "<code>--no-backtest</code>, so it does not show how the model performed on "
+            "held-out incidents. Run <code>routerisk report</code> without that option (or "
+            "<code>routerisk backtest</code>) to see it.</div>", status="skipped")
+        missing.append("backtest: skipped on request (--no-backtest)")
+
+    # map ------------------------------------------------------------------------------
+    inc_map = inc.frame[inc.frame["date"] < as_of_ts].copy()
+    from routerisk.schema import VIOLENT_TYPES
+    inc_map = inc_map[inc_map["event_type"].astype(str).isin(VIOLENT_TYPES)]
+    inc_map["age_days"] = (as_of_ts - inc_map["date"]).dt.days
+    inc_map = inc_map[inc_map["age_days"] <= MAP_MAX_AGE_DAYS]
+    closures = scen.closures if scen is not None else None
+    map_segments = _map_segments(segments, corridors)
+    fuel_routes = fuel.routes if fuel is not None else None
+    m = timer.run("map", build_map, segments=map_segments, horizon_days=horizon_days,
+                  incidents=inc_map, corridors=corridor_gdf, fuel_routes=fuel_routes,
+                  closures=closures, tiles=tiles)
+    frag = map_fragment(m)
+
+    # tables and files -----------------------------------------------------------------
+    tables: dict[str, pd.DataFrame] = {"segments": segments}
+    inc_out = inc.frame.copy()
+    inc_out["age_days"] = (as_of_ts - inc_out["date"]).dt.days
+    inc_out["used_by_model"] = inc_out["date"] < as_of_ts
+    tables["incidents"] = inc_out
+    if len(corridor_gdf):
+        tables["corridors"] = corridor_gdf
+        tables["corridor_profiles"] = pd.concat(
+            [r.profile.assign(corridor=r.name) for r in corridors if r.profile is not None],
+            ignore_index=True)
+        tables["corridor_top_segments"] = pd.concat(
+            [r.top.assign(corridor=r.name) for r in corridors if r.top is not None],
+            ignore_index=True)
+    if fuel is not None:
+        tables["fuel_routes"] = fuel.routes
+        tables["fuel_links"] = fuel.exposure.segments.drop(columns=["link"], errors="ignore")
+    if scen is not None:
+        tables["scenarios"] = scen.table
+        if scen.closures is not None and len(scen.closures):
+            tables["closures"] = scen.closures
+    if bt is not None:
+        tables["backtest"] = s.backtest_table(bt)
+        tables["reliability"] = bt.reliability
+    tables["incident_files"] = inc.files
+    files = timer.run("tables", write_tables, out, tables)
+    layers = {name: tables.get(name) for name in
+              ("segments", "incidents", "corridors", "fuel_routes", "closures")}
+    layers = {k: v for k, v in layers.items() if isinstance(v, gpd.GeoDataFrame)}
+    files[GPKG_NAME] = timer.run("geopackage", write_geopackage, out / GPKG_NAME, layers)
+
+    # provenance and page --------------------------------------------------------------
+    assumptions = dict(fuel.exposure.assumptions) if fuel is not None else {}
+    notes = list(scen.notes_provenance) if scen is not None else []
+    params = {"as_of": as_of_txt, "horizon_days": horizon_days, **model.params_used(),
+              "contributing incidents: reach (km)": reach_km,
+              "contributing incidents: window (days)": window_days}
+    index = out / "index.html"
+    generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    file_list = _file_list(files, index)
+    prov_sec = s.provenance_section(
+        incident_files=inc.files, merged=inc.merged_duplicates, n_incidents=len(inc.frame),
+        params=params, cv_scores=getattr(model, "cv_scores_", None), as_of=as_of_txt,
+        horizon_days=horizon_days, network=network_path,
+        network_summary=f"{G.number_of_nodes():,} nodes, {G.number_of_edges():,} directed "
+                        f"road pieces of at most 10 km, "
+                        f"{segments['length_km'].sum() / 2:,.0f} km of road",
+        assumptions=assumptions, notes=notes, files=file_list, missing=missing,
+        generated=generated)
+    kpis = _kpis(segments, corridors, fuel, horizon_days)
+    map_sec = s.map_section(horizon_days=horizon_days, as_of=as_of_txt, segments=segments,
+                            kpis=kpis, tiles=tiles is not None)
+    seg_sec = s.segments_section(segments, horizon_days=horizon_days)
+    page = render_page(
+        title="routerisk: road disruption risk report",
+        facts={"as of": as_of_txt, "horizon": f"{horizon_days} days",
+               "incidents": f"{int((inc.frame['date'] < as_of_ts).sum()):,} before as-of",
+               "road pieces": f"{len(segments):,}", "generated": generated},
+        map_fragment=frag, map_section=map_sec,
+        sections=[corridor_sec, exposure_sec, backtest_sec, seg_sec, prov_sec],
+        footer=f"routerisk {_version()} · {network_path}")
+    index.write_text(page, encoding="utf-8")
+    files["index.html"] = index
+    timings = dict(timer.steps)
+    timings["total"] = time.perf_counter() - t_start
+    provenance = {"as_of": as_of_txt, "horizon_days": horizon_days, "network": network_path,
+                  "incident_files": json.loads(inc.files.to_json(orient="records",
+                                                                 date_format="iso")),
+                  "model": _plain(params), "assumptions": list(s.MODEL_ASSUMPTIONS)
+                  + [f"{k}: {v}" for k, v in assumptions.items()], "missing": missing,
+                  "backtest": _plain(bt.to_dict()) if bt is not None else None,
+                  "timings_s": {k: round(v, 2) for k, v in timings.items()}}
+    prov_path = out / "provenance.json"
+    prov_path.write_text(json.dumps(provenance, indent=2, ensure_ascii=False, default=str),
+                         encoding="utf-8")
+    files["provenance.json"] = prov_path
+    log.info("report written to %s (%.0f KB) in %.1f s", index, index.stat().st_size / 1024,
+             timings["total"])
+    return ReportResult(index=index, files=files, timings=timings, missing=missing,
+                        as_of=as_of_txt, horizon_days=horizon_days)
+
+
+def _version() -> str:
+    from routerisk import __version__
+    return __version__
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def _map_segments(segments: gpd.GeoDataFrame,
+                  corridors: Sequence[g.CorridorResult]) -> gpd.GeoDataFrame:
+    """One row per two-way road piece, with the corridor km where the piece is on one."""
+    pos = g._undirected_positions(list(zip(segments["u"], segments["v"], segments["key"],
+                                           strict=True)))
+    seg = segments.iloc[pos].copy()
+    on: dict[tuple, list[str]] = {}
+    for r in corridors:
+        if r.profile is None:
+            continue
+        for row in r.profile.itertuples():
+            text = f"{r.name}: km {row.km_start:,.0f}–{row.km_end:,.0f}"
+            on.setdefault((row.u, row.v), []).append(text)
+            on.setdefault((row.v, row.u), []).append(text)
+    seg["corridor_km"] = ["; ".join(on.get((u, v), [])) or None
+                          for u, v in zip(seg["u"], seg["v"], strict=True)]
+    return seg
+
+
+def _kpis(segments: pd.DataFrame, corridors: Sequence[g.CorridorResult], fuel: Any,
+          horizon_days: int) -> list[tuple[str, str]]:
+    from routerisk.report._tables import fmt_percent
+
+    out = []
+    for r in corridors:
+        if r.route is not None:
+            out.append((fmt_percent(r.route.p_disrupt), f"{r.name}, P over {horizon_days} d"))
+    if fuel is not None:
+        out.append((fmt_percent(fuel.exposure.expected_share_disrupted),
+                    "fuel volume on disrupted routes (expected)"))
+    out.append((fmt_percent(float(segments["p_disrupt"].max())), "riskiest 10 km piece"))
+    return out
+
+
+_WHAT = {
+    "index.html": "this report (self-contained)",
+    GPKG_NAME: "GeoPackage: segments, incidents, corridors, fuel_routes, closures (QGIS)",
+    "segments": "every directed road piece with its risk",
+    "incidents": "incidents read (age and whether the model used them)",
+    "corridors": "corridor routes with their risk",
+    "corridor_profiles": "per-segment risk along each corridor",
+    "corridor_top_segments": "ten riskiest segments per corridor",
+    "fuel_routes": "fuel-import routes with their exposure",
+    "fuel_links": "road links by volume-weighted risk",
+    "scenarios": "seed scenarios against the baseline",
+    "closures": "road pieces or areas closed by the scenarios",
+    "backtest": "backtest scores, model vs baselines",
+    "reliability": "reliability table of the backtest",
+    "incident_files": "incident files read, with date ranges",
+    "provenance.json": "inputs, parameters, assumptions, timings",
+}
+
+
+def _file_list(files: dict[str, Path], index: Path) -> pd.DataFrame:
+    rows = [{"file": "index.html", "what": _WHAT["index.html"], "size": "this page"},
+            {"file": "provenance.json", "what": _WHAT["provenance.json"], "size": ""}]
+    for name, path in sorted(files.items()):
+        stem = name.split(".")[0]
+        kind = name.rsplit(".", 1)[-1].upper()
+        size = path.stat().st_size if path.exists() else 0
+        rows.append({"file": name, "what": f"{_WHAT.get(name, _WHAT.get(stem, ''))} ({kind})",
+                     "size": f"{size / 1024:,.0f} KB"})
+    return pd.DataFrame(rows)

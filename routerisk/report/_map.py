@@ -149,7 +149,6 @@ FORMATS = {
     "rate_per_km_yr": _sig,
     "length_km": lambda x: f"{float(x):,.1f}",
     "km_from_start": lambda x: f"{float(x):,.1f}",
-    "corridor_km": lambda x: f"{float(x):,.1f}",
     "hours": lambda x: f"{float(x):,.1f}",
     "radius_km": lambda x: f"{float(x):g}",
 }
