@@ -34,6 +34,7 @@ from functools import lru_cache
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString
@@ -772,3 +773,31 @@ def distance_to_network_km(G: nx.MultiDiGraph, lat: float, lon: float) -> float:
     pt = shapely.Point(float(x), float(y))
     i = table.tree.nearest(pt)
     return float(shapely.distance(table.lines[i], pt)) / 1000.0
+
+
+# --------------------------------------------------------------------------- convenience
+def risk_network(*, as_of=None, horizon_days: float = 30, incidents=None, G=None,
+                 model=None) -> nx.MultiDiGraph:
+    """The default risk-annotated study network (a fresh copy).
+
+    Loads the study network (:func:`routerisk.network.load_study_network`) unless ``G`` is
+    given, fits :class:`routerisk.hazard.HazardModel` with its defaults on ``incidents``
+    (default :func:`routerisk.readers.default_incidents`) as of ``as_of`` unless a fitted
+    ``model`` is given, and writes ``mu`` and ``p_disrupt`` over ``horizon_days`` on every
+    edge (:func:`routerisk.risk.segment_risk`). ``G.graph["risk_as_of"]`` records the
+    forecast date.
+    """
+    from routerisk.hazard import HazardModel
+    from routerisk.network import load_study_network
+    from routerisk.risk import segment_risk
+
+    G = (load_study_network() if G is None else G).copy()
+    if model is None:
+        if incidents is None:
+            from routerisk.readers import default_incidents
+
+            incidents = default_incidents()
+        model = HazardModel().fit(incidents, as_of=as_of, G=G)
+    segment_risk(G, model, horizon_days=horizon_days)
+    G.graph["risk_as_of"] = str(pd.Timestamp(model.as_of_).date())
+    return G
