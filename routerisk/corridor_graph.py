@@ -23,7 +23,6 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import LineString, Point, Polygon
-from shapely.ops import transform
 
 from routerisk.corridors import Corridor, Waypoint, get_corridor
 from routerisk.errors import NoRouteError, SpecError
@@ -55,7 +54,11 @@ def corridor_polygon(corridor: Corridor | str, buffer_km: float | None = None) -
                            "+units=m +no_defs")
     to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
     to_wgs = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
-    return transform(to_wgs, transform(to_local, line).buffer(width_km * 1000, quad_segs=16))
+    local_line = shapely.transform(line, to_local,
+                                   interleaved=False)
+    ring = local_line.buffer(width_km * 1000, quad_segs=16)
+    return shapely.transform(ring, to_wgs,
+                             interleaved=False)
 
 
 def _edge_arrays(G: nx.MultiDiGraph):
@@ -122,8 +125,14 @@ def corridor_graph(G: nx.MultiDiGraph, corridor: Corridor | str, *,
         raise NoRouteError(f"corridor '{c.name}': no road lies inside its {width_km:g} km "
                            f"buffer")
     inside = G.edge_subgraph(kept)
-    s = nearest_node(inside, c.origin.lat, c.origin.lon)
-    t = nearest_node(inside, c.destination.lat, c.destination.lon)
+    ends = []
+    for w in (c.origin, c.destination):
+        node, dist_m = nearest_node(inside, w.lat, w.lon, return_dist=True)
+        if dist_m > width_km * 1000:
+            raise NoRouteError(f"corridor '{c.name}': {w.name} is {dist_m / 1000:.1f} km from "
+                               f"the nearest road node inside the {width_km:g} km buffer")
+        ends.append(node)
+    s, t = ends
     U = nx.Graph(inside.to_undirected(as_view=True))
     if not nx.has_path(U, s, t):
         raise NoRouteError(
