@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "routerisk.cli.network",
     "routerisk.cli.incidents",
     "routerisk.cli.exposure",
+    "routerisk.cli.report",
 )
 
 
