@@ -21,12 +21,15 @@ Rows are numbered from 1, the header not counted (row 1 is the second line of a 
 
 from __future__ import annotations
 
+import copy
 import csv
+import functools
 import io
 import json
 import logging
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -398,11 +401,51 @@ def filter_incidents(frame: gpd.GeoDataFrame, *, violent_only: bool = False,
     return out_frame, counts
 
 
+# --- a small cache: the same unchanged file read with the same options is parsed once -----
+
+#: Frames kept per reader (most recently used).
+CACHE_SIZE = 8
+
+
+def _cached(reader):
+    """Cache a reader's result by (file, size, mtime, options); callers get a copy.
+
+    A file that changes on disk (size or modification time) is read again; errors are
+    never cached. ``reader.cache_clear()`` empties the cache.
+    """
+    cache: OrderedDict[tuple, gpd.GeoDataFrame] = OrderedDict()
+
+    @functools.wraps(reader)
+    def wrapper(path, *, violent_only=False, bbox=None, encoding="utf-8", check_swapped=True):
+        p = _check_file(path)
+        st = p.stat()
+        key = (str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns, bool(violent_only),
+               None if bbox is None else tuple(float(v) for v in bbox), encoding,
+               bool(check_swapped))
+        frame = cache.get(key)
+        if frame is None:
+            frame = reader(p, violent_only=violent_only, bbox=bbox, encoding=encoding,
+                           check_swapped=check_swapped)
+            cache[key] = frame
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+            logger.debug("%s: from the reader cache", p.name)
+        out = frame.copy()
+        out.attrs = copy.deepcopy(frame.attrs)
+        return out
+
+    wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+    return wrapper
+
+
 # --- routerisk's own schema ----------------------------------------------------------------
 
 _REQUIRED = ("incident_id", "date", "latitude", "longitude", "event_type", "source")
 
 
+@_cached
 def read_routerisk(path: str | os.PathLike[str], *, violent_only: bool = False,
                    bbox: BBox | None = None, encoding: str = "utf-8",
                    check_swapped: bool = True) -> gpd.GeoDataFrame:
@@ -643,6 +686,7 @@ def acled_targets(notes: pd.Series, inter2: pd.Series, actor2: pd.Series,
     return out
 
 
+@_cached
 def read_acled(path: str | os.PathLike[str], *, violent_only: bool = False,
                bbox: BBox | None = None, encoding: str = "utf-8",
                check_swapped: bool = True) -> gpd.GeoDataFrame:
@@ -736,6 +780,7 @@ def read_acled(path: str | os.PathLike[str], *, violent_only: bool = False,
 
 # --- UCDP GED ------------------------------------------------------------------------------
 
+@_cached
 def read_ucdp(path: str | os.PathLike[str], *, violent_only: bool = False,
               bbox: BBox | None = None, encoding: str = "utf-8",
               check_swapped: bool = True) -> gpd.GeoDataFrame:

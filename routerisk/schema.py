@@ -90,7 +90,8 @@ class Incident(BaseModel):
     runaway field is reported rather than carried along.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True,
+                              validate_default=True)
 
     incident_id: str = Field(min_length=1, max_length=200)
     date: dt.date

@@ -351,3 +351,22 @@ def test_default_incidents_merges_catalogue_and_acled(write_csv):
     assert merged["location_precision_km"] == 25.0  # the more precise of 25 and 50 km
     assert merged["date"] == pd.Timestamp("2019-04-17")  # same precision: the earlier date
     assert "RR-TEST-2" in set(f["incident_id"])
+
+
+def test_reader_cache_returns_copies_and_sees_changes(write_csv):
+    path = write_csv([OWN])
+    a = read_routerisk(path)
+    a.loc[0, "place"] = "changed"
+    a.attrs["filtered"]["x"] = 1
+    b = read_routerisk(path)
+    assert b.loc[0, "place"] == "east of Kayes" and b.attrs["filtered"] == {}
+    write_csv([OWN, OWN | {"incident_id": "X-2"}])  # same path, new content
+    assert len(read_routerisk(path)) == 2
+
+
+def test_enum_fields_are_plain_strings(write_csv):
+    minimal = {k: OWN[k] for k in ("incident_id", "date", "latitude", "longitude",
+                                   "event_type", "source")}
+    r = read_routerisk(write_csv([minimal])).iloc[0]
+    for col in ("target", "date_precision", "event_type"):
+        assert type(r[col]) is str, col

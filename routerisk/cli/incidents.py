@@ -55,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--format", choices=FORMATS, default=None,
                    help="format of every FILE (default: detected per file)")
     s.add_argument("--corridor", action="append", default=[], metavar="NAME",
-                   help="count incidents within the buffer of this corridor (repeatable)")
+                   help="count incidents within the buffer of this corridor (repeatable; "
+                        "'all' for every corridor)")
     s.add_argument("--buffer-km", type=float, default=None, metavar="K",
                    help="buffer around the corridor, km (default: the corridor's buffer_km)")
     s.add_argument("--violent-only", action="store_true",
@@ -138,17 +139,25 @@ def corridor_subset(frame: pd.DataFrame, corridor, *, buffer_km: float | None = 
     return frame.loc[d <= km], km
 
 
-def _get_corridor(name: str):
+def _get_corridors(names: Sequence[str]) -> list:
+    """Corridors by name; ``all`` stands for every corridor in ``networks/corridors.toml``."""
     try:
-        from routerisk.corridors import get_corridor
+        from routerisk.corridors import get_corridor, load_corridors
     except ImportError as exc:  # the corridor stage is not installed
         raise SpecError(f"corridors are not available in this installation ({exc})") from None
-    return get_corridor(name)
+    out = []
+    for name in names:
+        if name.strip().lower() == "all":
+            out.extend(load_corridors().values())
+        else:
+            out.append(get_corridor(name))
+    return list({c.name: c for c in out}.values())
 
 
 # --- commands ------------------------------------------------------------------------------
 
-def _print_summary(summary: dict, out=sys.stdout, indent: str = "") -> None:
+def _print_summary(summary: dict, out=None, indent: str = "") -> None:
+    out = out or sys.stdout
     print(f"{indent}rows: {summary['rows']}", file=out)
     if summary.get("date_range"):
         a, b = summary["date_range"]
@@ -218,8 +227,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     result["filtered"] = frame.attrs.get("filtered", {})
     result["duplicates_merged"] = int(frame.attrs.get("duplicates_merged", 0))
     corridors = []
-    for name in args.corridor:
-        corridor = _get_corridor(name)
+    for corridor in _get_corridors(args.corridor):
         sub, km = corridor_subset(frame, corridor, buffer_km=args.buffer_km)
         entry = {"corridor": corridor.name, "buffer_km": km,
                  "waypoints": [w.name for w in corridor.waypoints]}
