@@ -110,7 +110,7 @@ def share_bar_chart(frame: pd.DataFrame, *, label: str, columns: dict[str, str],
         PNG image.
     """
     n, k = len(frame), len(columns)
-    fig = Figure(figsize=(9.0, max(1.6, 0.42 * n * max(k, 1) + 1.0)))
+    fig = Figure(figsize=(8.0, max(1.6, 0.24 * n * max(k, 1) + 1.0)))
     ax = fig.add_subplot()
     y = np.arange(n)
     height = 0.8 / max(k, 1)

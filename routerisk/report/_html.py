@@ -56,7 +56,8 @@ table.rr-table th, table.rr-table td { border-bottom: 1px solid var(--line);
                                        padding: 3px 9px; text-align: left;
                                        vertical-align: top; }
 table.rr-table th { background: #f3f1f7; font-weight: 600; }
-table.rr-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.rr-table td.num { text-align: right; font-variant-numeric: tabular-nums;
+                         white-space: nowrap; }
 table.rr-table td.na { color: #aaa; text-align: center; }
 .side { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
 .side > div { flex: 1 1 520px; min-width: 0; overflow-x: auto; }

@@ -24,7 +24,7 @@ from jinja2 import Template
 from routerisk.report._assets import leaflet_css, leaflet_js
 
 #: Upper edges of the disruption-probability classes used to colour segments.
-P_BINS: tuple[float, ...] = (0.001, 0.01, 0.05, 0.10, 0.25, 1.0)
+P_BINS: tuple[float, ...] = (0.001, 0.003, 0.01, 0.03, 0.10, 1.0)
 #: One colour per class in :data:`P_BINS` (green = low … dark red = high).
 P_COLOURS: tuple[str, ...] = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#e34a33", "#99000d")
 

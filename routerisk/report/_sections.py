@@ -150,9 +150,9 @@ def fuel_block(fuel: Any, *, horizon_days: int) -> str:
                   f"expected share of fuel volume whose route is disrupted, {horizon_days} d")]
     parts.append(html_table(
         routes, table_id="fuel-routes",
-        columns={"route": "Route", "origin": "Origin", "border": "Border crossing",
-                 "share": "Share of imports", "share_basis": "Share basis",
-                 "length_km": "Length (km)", "hours": "Hours", "mu": "μ",
+        columns={"route": "Route", "border": "Border crossing",
+                 "share": "Share of imports", "length_km": "Length (km)", "hours": "Hours",
+                 "mu": "μ",
                  "p_disrupt": "P(disrupted)", "volume_at_risk": "Share × P"},
         formats={"share": fmt_percent, "length_km": fmt_km, "hours": fmt_km, "mu": fmt_sig,
                  "p_disrupt": fmt_percent, "volume_at_risk": fmt_percent}))
@@ -264,7 +264,10 @@ def backtest_section(result: Any) -> Section:
 # --------------------------------------------------------------------------- segments
 def segments_section(segments: pd.DataFrame, *, horizon_days: int, n: int = 25) -> Section:
     """The riskiest road pieces of the whole network."""
-    und = segments.drop_duplicates(subset=["road", "piece", "p_disrupt"])
+    from routerisk.report._gather import _undirected_positions
+
+    und = segments.iloc[_undirected_positions(
+        list(zip(segments["u"], segments["v"], segments["key"], strict=True)))]
     top = und.sort_values("p_disrupt", ascending=False, kind="stable").head(n)
     body = (_p(f"The {n} riskiest road pieces of the study network (one direction each). "
                f"All {len(segments):,} directed pieces are in segments.csv, segments.geojson "

@@ -28,10 +28,10 @@ def fmt_percent(x: object) -> str:
     """``0.0342`` → ``"3.4 %"``; tiny values keep two significant digits."""
     v = float(x)  # type: ignore[arg-type]
     if v == 0:
-        return "0 %"
+        return "0\u00a0%"
     if abs(v) < 0.001:
-        return f"{v * 100:.2g} %"
-    return f"{v * 100:.1f} %"
+        return f"{v * 100:.2g}\u00a0%"
+    return f"{v * 100:.1f}\u00a0%"
 
 
 def fmt_sig(x: object, digits: int = 3) -> str:
