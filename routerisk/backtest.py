@@ -236,7 +236,7 @@ def route_check(G: nx.MultiDiGraph, model: HazardModel, test: pd.DataFrame,
     hit = violent_counts(el.lines, test, as_of, as_of + pd.Timedelta(days=horizon_days),
                          radius_km) > 0
     UG = nx.Graph()
-    for (u, v, k), i in pos.items():
+    for (u, v, _k), i in pos.items():
         w = el.length_km[i]
         if not UG.has_edge(u, v) or UG[u][v]["length"] > w:
             UG.add_edge(u, v, length=w, idx=i)

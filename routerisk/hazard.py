@@ -300,9 +300,9 @@ class HazardModel:
     Parameters
     ----------
     bandwidth_km
-        Spatial kernel bandwidth (km) used when ``tune`` is false (default 10).
+        Spatial kernel bandwidth (km) used when ``tune`` is false (default 5).
     half_life_days
-        Half-life (days) of an incident's weight, used when ``tune`` is false (default 365).
+        Half-life (days) of an incident's weight, used when ``tune`` is false (default 730).
     severity
         ``"default"`` (:data:`DEFAULT_SEVERITY`), ``"uniform"`` or a :class:`Severity`.
     precision_spread
@@ -351,11 +351,11 @@ class HazardModel:
         Incidents dropped because they are dated on or after ``as_of``.
     """
 
-    def __init__(self, bandwidth_km: float = 10.0, half_life_days: float = 365.0, *,
+    def __init__(self, bandwidth_km: float = 5.0, half_life_days: float = 730.0, *,
                  severity: Severity | str | None = "default", precision_spread: bool = True,
                  baseline_rate_per_km_yr: float | None = None, tune: bool = True,
                  bandwidth_grid_km: Sequence[float] = (5.0, 10.0, 20.0, 40.0),
-                 half_life_grid_days: Sequence[float] = (90.0, 180.0, 365.0, 730.0),
+                 half_life_grid_days: Sequence[float] = (90.0, 180.0, 365.0, 730.0, 1460.0),
                  n_origins: int = 3, horizon_days: int = 365, radius_km: float = 10.0,
                  kernel: str = "gaussian", min_window_incidents: int = 10,
                  random_state: int | None = 0) -> None:
@@ -683,8 +683,8 @@ def _fit_scale(M: np.ndarray, L: np.ndarray, y: np.ndarray, tau: float,
     b0 = max(y.mean() / max(tau * L.mean(), 1e-12), 1e-9) / 2
 
     def unpack(theta):
-        a = math.exp(theta[0])
-        b = math.exp(theta[1]) if fixed_b is None else float(fixed_b)
+        a = math.exp(min(max(theta[0], -40.0), 20.0))
+        b = math.exp(min(max(theta[1], -40.0), 20.0)) if fixed_b is None else float(fixed_b)
         return a, b
 
     def nll(theta):
@@ -697,7 +697,8 @@ def _fit_scale(M: np.ndarray, L: np.ndarray, y: np.ndarray, tau: float,
         return -ll.sum(), np.asarray(grad)
 
     theta0 = np.log([a0, b0 if fixed_b is None else 1.0])
-    res = scipy.optimize.minimize(nll, theta0, jac=True, method="L-BFGS-B",
-                                  bounds=[(-40, 20), (-40, 20)])
+    # BFGS in log space (L-BFGS-B's Fortran core is oddly slow here); clipped exponents
+    res = scipy.optimize.minimize(nll, theta0, jac=True, method="BFGS",
+                                  options={"gtol": 1e-8, "maxiter": 200})
     a, b = unpack(res.x)
     return float(a), float(b)

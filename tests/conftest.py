@@ -90,3 +90,88 @@ def _build_graph(nodes, edges, *, both_ways=True, horizon_days=30):
 def make_graph():
     """Builder of small hand-built risk-annotated graphs (see ``_build_graph``)."""
     return _build_graph
+
+
+def _grid_graph(n=6, step_deg=0.1, lon0=-8.0, lat0=12.0):
+    """An ``n x n`` grid road graph (two-way, bent 3-vertex LineStrings, EPSG:4326)."""
+    import networkx as nx
+    import shapely
+
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    for i in range(n):
+        for j in range(n):
+            G.add_node(i * n + j, x=lon0 + i * step_deg, y=lat0 + j * step_deg)
+
+    def add(a, b):
+        pa, pb = G.nodes[a], G.nodes[b]
+        mid = ((pa["x"] + pb["x"]) / 2 + 0.01, (pa["y"] + pb["y"]) / 2 + 0.01)
+        geom = shapely.LineString([(pa["x"], pa["y"]), mid, (pb["x"], pb["y"])])
+        length = shapely.length(geom) * 111_000.0
+        G.add_edge(a, b, 0, geometry=geom, length=length, travel_time=length / 20.0)
+        G.add_edge(b, a, 0, geometry=shapely.reverse(geom), length=length,
+                   travel_time=length / 20.0)
+
+    for i in range(n):
+        for j in range(n):
+            if i + 1 < n:
+                add(i * n + j, (i + 1) * n + j)
+            if j + 1 < n:
+                add(i * n + j, i * n + j + 1)
+    return G
+
+
+@pytest.fixture
+def grid_graph():
+    """Builder of small grid road graphs with LineString geometries (see ``_grid_graph``)."""
+    return _grid_graph
+
+
+def _synthetic_incidents(n=400, *, seed=0, start="2012-01-01", years=6,
+                         hotspot=(-7.8, 12.2), share_hot=0.7):
+    """Synthetic incident frame: a persistent hotspot plus uniform noise over the grid."""
+    import datetime as dt
+
+    import numpy as np
+
+    from routerisk.schema import Incident, incidents_to_frame
+
+    rng = np.random.default_rng(seed)
+    types = ["clash", "ied", "convoy_ambush", "violence_against_civilians", "protest"]
+    out = []
+    t0 = dt.date.fromisoformat(start)
+    for k in range(n):
+        if rng.random() < share_hot:
+            lon, lat = hotspot[0] + rng.normal(0, 0.03), hotspot[1] + rng.normal(0, 0.03)
+        else:
+            lon, lat = rng.uniform(-8.0, -7.5), rng.uniform(12.0, 12.5)
+        out.append(Incident(
+            incident_id=f"S{seed}-{k}",
+            date=t0 + dt.timedelta(days=int(rng.integers(0, 365 * years))),
+            latitude=float(lat), longitude=float(lon),
+            location_precision_km=float(rng.choice([2.0, 2.0, 25.0])),
+            event_type=str(rng.choice(types)), fatalities=int(rng.integers(0, 4)),
+            source="synthetic"))
+    return incidents_to_frame(out)
+
+
+@pytest.fixture
+def synthetic_incidents():
+    """Builder of synthetic incident frames (see ``_synthetic_incidents``)."""
+    return _synthetic_incidents
+
+
+@pytest.fixture(scope="session")
+def default_risk_model():
+    """The hazard model fitted with its defaults on the default incidents (once per session;
+    shared with the in-process CLI runs of ``routerisk exposure/scenario/route``)."""
+    from routerisk.cli.exposure import _fitted_model
+
+    return _fitted_model(None, None)
+
+
+@pytest.fixture(scope="session")
+def risk_study_network(default_risk_model):
+    """The study network annotated with 30-day risk from the default model (do not modify)."""
+    from routerisk.routing import risk_network
+
+    return risk_network(model=default_risk_model, horizon_days=30)
