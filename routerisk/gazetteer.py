@@ -9,6 +9,7 @@ equally good and far apart, it reports the ambiguity instead of guessing.
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 import unicodedata
@@ -29,6 +30,8 @@ PLACE_RANK = {
 }
 #: Candidates closer than this are the same place mapped twice (e.g. border towns).
 SAME_PLACE_KM = 5.0
+
+logger = logging.getLogger(__name__)
 
 _COORD_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -169,6 +172,9 @@ def geocode(name: str, *, country: str | None = None,
                 for _, r in tied.head(6).iterrows())
             raise GeocodeError(f"ambiguous place '{name}': {len(tied)} equally good matches: "
                                f"{listed}; give a country or 'lat,lon'")
+    if country is not None and best["other_country"]:
+        logger.warning("'%s' is not in the gazetteer for %s; using %s (%s)", name,
+                       country.upper(), best["name"], best["country_iso3"])
     return Place(str(best["name"] if best["key"] == normalize_name(name) or
                      not isinstance(best["name_en"], str) else best["name_en"]),
                  float(best["lat"]), float(best["lon"]), str(best["country_iso3"]),

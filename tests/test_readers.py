@@ -370,3 +370,14 @@ def test_enum_fields_are_plain_strings(write_csv):
     r = read_routerisk(write_csv([minimal])).iloc[0]
     for col in ("target", "date_precision", "event_type"):
         assert type(r[col]) is str, col
+
+
+# --- gazetteer fallback (the geocoder the catalogue uses) ----------------------------------
+
+def test_geocode_other_country_fallback_is_logged(gazetteer, caplog):
+    from routerisk.gazetteer import geocode
+
+    with caplog.at_level("WARNING", logger="routerisk.gazetteer"):
+        p = geocode("Farabougou", country="MLI", gazetteer=gazetteer)
+    assert p.country_iso3 == "SEN"  # the Malian Farabougou is not in the 2019 extract
+    assert "not in the gazetteer for MLI" in caplog.text
