@@ -21,14 +21,16 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import LineString, Point
 
-from routerisk.corridors import Corridor, Waypoint, get_corridor
+from routerisk.corridors import Corridor, Waypoint, corridor_polygon, get_corridor
 from routerisk.errors import NoRouteError, SpecError
 from routerisk.network import great_circle_m, nearest_node
 
 log = logging.getLogger(__name__)
+
+__all__ = ["corridor_graph", "corridor_polygon", "corridor_route", "route_line",
+           "towns_passed", "waypoints_passed"]
 
 #: A waypoint is passed at a node when the node is at most this much farther (m) than the
 #: nearest point of any road edge.
@@ -36,29 +38,6 @@ NODE_SNAP_M = 5_000.0
 
 #: An edge belongs to the corridor when at least this share of its geometry is in the buffer.
 MIN_INSIDE_SHARE = 0.5
-
-
-def corridor_polygon(corridor: Corridor | str, buffer_km: float | None = None) -> Polygon:
-    """The corridor buffer in EPSG:4326: ``buffer_km`` around the waypoint polyline.
-
-    The buffer is drawn in an azimuthal equidistant projection centred on the corridor, so
-    its width is in true kilometres (within about 1 % over a 1,500 km corridor).
-    """
-    c = get_corridor(corridor)
-    width_km = c.buffer_km if buffer_km is None else float(buffer_km)
-    if not width_km > 0:
-        raise SpecError(f"buffer_km must be positive; got {buffer_km!r}")
-    line = c.line()
-    centre = line.centroid
-    local = CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 "
-                           "+units=m +no_defs")
-    to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
-    to_wgs = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
-    local_line = shapely.transform(line, to_local,
-                                   interleaved=False)
-    ring = local_line.buffer(width_km * 1000, quad_segs=16)
-    return shapely.transform(ring, to_wgs,
-                             interleaved=False)
 
 
 def _edge_arrays(G: nx.MultiDiGraph):

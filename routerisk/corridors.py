@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Literal
 
 import pydantic
+import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from shapely.geometry import LineString
+from pyproj import CRS, Transformer
+from shapely.geometry import LineString, Polygon
 
 from routerisk._paths import PROJECT_ROOT
 from routerisk.errors import DataNotFoundError, SpecError, UnknownNameError
@@ -212,3 +214,25 @@ def get_corridor(name: str | Corridor, path: str | os.PathLike[str] | None = Non
         raise UnknownNameError(f"unknown corridor '{name}'; available: "
                                + ", ".join(corridors))
     return corridors[key]
+
+
+def corridor_polygon(corridor: Corridor | str, buffer_km: float | None = None) -> Polygon:
+    """The corridor buffer in EPSG:4326: ``buffer_km`` around the waypoint polyline.
+
+    The buffer is drawn in an azimuthal equidistant projection centred on the corridor, so
+    its width is in true kilometres (the projection stretches widths by less than 0.7 % up to
+    1,000 km from the centre).
+    """
+    c = get_corridor(corridor)
+    width_km = c.buffer_km if buffer_km is None else float(buffer_km)
+    if not width_km > 0:
+        raise SpecError(f"buffer_km must be positive; got {buffer_km!r}")
+    line = c.line()
+    centre = line.centroid
+    local = CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 "
+                           "+units=m +no_defs")
+    to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
+    to_wgs = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
+    local_line = shapely.transform(line, to_local, interleaved=False)
+    ring = local_line.buffer(width_km * 1000, quad_segs=16)
+    return shapely.transform(ring, to_wgs, interleaved=False)

@@ -175,3 +175,55 @@ def risk_study_network(default_risk_model):
     from routerisk.routing import risk_network
 
     return risk_network(model=default_risk_model, horizon_days=30)
+
+
+#: A small OSM XML road fixture along Bamako - Fana - Ségou (real town coordinates from the
+#: OSM gazetteer): node id -> (lat, lon); ways: (id, node ids, tags).
+OSM_FIXTURE_NODES = {
+    1: (12.649319, -8.000337),   # Bamako
+    2: (12.62, -7.85),
+    3: (12.5904176, -7.6703449),  # Kassela
+    4: (12.70, -7.30),
+    5: (12.7807357, -6.9597573),  # Fana (Virage de Dioila)
+    6: (12.91916, -6.759138),     # Konobougou
+    7: (13.20, -6.50),
+    8: (13.441518, -6.268147),    # Ségou
+    9: (12.62, -7.30),            # on a slower secondary road Kassela - Fana
+    10: (12.90, -6.95),           # a residential track north of Fana
+    11: (12.95, -6.96),
+}
+OSM_FIXTURE_WAYS = [
+    (101, [1, 2, 3], {"highway": "trunk", "ref": "RN6", "maxspeed": "80",
+                      "name": "Route de Ségou"}),
+    (102, [3, 4, 5], {"highway": "trunk", "ref": "RN6", "maxspeed": "80"}),
+    (103, [5, 6, 7, 8], {"highway": "trunk", "ref": "RN6", "maxspeed": "90"}),
+    (104, [3, 9, 5], {"highway": "secondary", "ref": "RR12", "maxspeed": "50"}),
+    (105, [5, 10, 11], {"highway": "residential"}),
+]
+
+
+def write_osm_fixture(path, nodes=None, ways=None):
+    """Write an OSM XML file (the format osmnx and osmium read) and return its path."""
+    from xml.sax.saxutils import quoteattr
+
+    nodes = OSM_FIXTURE_NODES if nodes is None else nodes
+    ways = OSM_FIXTURE_WAYS if ways is None else ways
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<osm version="0.6" generator="routerisk-tests">']
+    for nid, (lat, lon) in nodes.items():
+        lines.append(f'  <node id="{nid}" version="1" timestamp="2024-01-01T00:00:00Z" '
+                     f'lat="{lat}" lon="{lon}"/>')
+    for wid, refs, tags in ways:
+        lines.append(f'  <way id="{wid}" version="1" timestamp="2024-01-01T00:00:00Z">')
+        lines += [f'    <nd ref="{r}"/>' for r in refs]
+        lines += [f'    <tag k={quoteattr(k)} v={quoteattr(v)}/>' for k, v in tags.items()]
+        lines.append("  </way>")
+    lines.append("</osm>")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def osm_fixture(tmp_path_factory):
+    """Path of the Bamako - Ségou OSM XML fixture."""
+    return write_osm_fixture(tmp_path_factory.mktemp("osm") / "bamako_segou.osm")
