@@ -1,0 +1,333 @@
+"""``routerisk score`` and ``routerisk backtest``.
+
+* ``routerisk score --corridor NAME [--incidents FILE ...] [--as-of DATE]
+  [--horizon-days N] [--network PATH] [--n-boot N] [--json]`` — the corridor's route risk
+  with its bootstrap interval, its ten riskiest segments (place names of the ends, km from
+  the corridor start, expected incidents, probability) and the model parameters used.
+* ``routerisk backtest --incidents TRAIN ... --test-incidents TEST ... --as-of DATE
+  --horizon-days N [--network PATH] [--radius-km R] [--routes N] [--json]`` — fit before
+  the date, score every segment, compare with the violent test incidents of the window;
+  model against climatology and persistence baselines, reliability by decile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+
+def _date(text: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)")
+    return ts.normalize()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        val = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if val <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number; got {text}")
+    return val
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        val = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if val < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more; got {text}")
+    return val
+
+
+def _km(text: str) -> float:
+    try:
+        val = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of km") from None
+    if not (val > 0 and math.isfinite(val)):
+        raise argparse.ArgumentTypeError(f"must be a positive number of km; got {text}")
+    return val
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``score`` and ``backtest`` commands."""
+    p = subparsers.add_parser(
+        "score", help="disruption risk of a corridor's route",
+        description="Fit the hazard model on the incidents and score a corridor's fastest "
+                    "route: P(disrupted) over the horizon with a bootstrap interval, and its "
+                    "ten riskiest segments.")
+    p.add_argument("--corridor", required=True, metavar="NAME",
+                   help="corridor name (see 'routerisk corridors')")
+    p.add_argument("--incidents", nargs="+", metavar="FILE", default=None,
+                   help="incident files (routerisk CSV/GeoJSON, ACLED, UCDP); default: the "
+                        "project catalogue plus the shared ACLED file when present")
+    p.add_argument("--as-of", type=_date, default=None, metavar="DATE",
+                   help="forecast date (default: the day after the latest incident)")
+    p.add_argument("--horizon-days", type=_positive_int, default=30, metavar="N",
+                   help="horizon in days (default 30)")
+    p.add_argument("--network", metavar="PATH", default=None,
+                   help="road graph GraphML (default: the shared trunk network, clipped to "
+                        "the study area and cut into <= 10 km pieces)")
+    p.add_argument("--n-boot", type=_non_negative_int, default=200, metavar="N",
+                   help="bootstrap replicates for the interval (default 200; 0: none)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_score)
+
+    b = subparsers.add_parser(
+        "backtest", help="does the model forecast? time-split backtest against baselines",
+        description="Fit on training incidents dated before --as-of, score every segment, "
+                    "and compare with the violent test incidents of [as-of, as-of + N days): "
+                    "ROC AUC, average precision, Brier score and Brier skill score for the "
+                    "model, climatology and persistence, and a reliability table.")
+    b.add_argument("--incidents", nargs="+", required=True, metavar="TRAIN",
+                   help="training incident files")
+    b.add_argument("--test-incidents", nargs="+", required=True, metavar="TEST",
+                   help="test incident files (may be the same files: the split is by date)")
+    b.add_argument("--as-of", type=_date, required=True, metavar="DATE",
+                   help="forecast date: fit before it, test from it")
+    b.add_argument("--horizon-days", type=_positive_int, required=True, metavar="N",
+                   help="test window in days")
+    b.add_argument("--network", metavar="PATH", default=None,
+                   help="road graph GraphML (default: the study network)")
+    b.add_argument("--radius-km", type=_km, default=10.0, metavar="R",
+                   help="a test incident within R km of a segment makes it positive "
+                        "(default 10)")
+    b.add_argument("--routes", type=_non_negative_int, default=300, metavar="N",
+                   help="random routes for the route-level check (default 300; 0: skip)")
+    b.add_argument("--json", action="store_true", help="print JSON")
+    b.set_defaults(func=cmd_backtest)
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+def _read_all(paths: list[str]):
+    from routerisk.readers import combine, read_incidents
+
+    return combine([read_incidents(p) for p in paths], dedup=True)
+
+
+def _network(path: str | None):
+    from routerisk.network import default_network_path, load_graph, load_study_network
+
+    if path is None:
+        return load_study_network(default_network_path(None))
+    return load_graph(path)
+
+
+def _dump(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=_json_default)
+    print()
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if math.isnan(o) else float(o)
+    if isinstance(o, (pd.Timestamp,)):
+        return o.date().isoformat()
+    return str(o)
+
+
+def _clean(obj: Any) -> Any:
+    """NaN -> None recursively (strict JSON)."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and math.isnan(obj):
+        return None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    return obj
+
+
+class PlaceNamer:
+    """Name a node: its ``city`` attribute, else the nearest gazetteer city or town."""
+
+    def __init__(self, G, *, max_km: float = 40.0) -> None:
+        self.G = G
+        self.max_km = max_km
+        try:
+            from routerisk.gazetteer import PLACE_RANK, load_gazetteer
+
+            gaz = load_gazetteer()
+            gaz = gaz[gaz["rank"] <= PLACE_RANK["town"]].reset_index(drop=True)
+        except Exception as exc:  # noqa: BLE001 - names are a nicety; say why and go on
+            logger.info("no gazetteer for place names (%s); using coordinates", exc)
+            gaz = None
+        self.gaz = gaz
+        if gaz is not None and len(gaz):
+            from sklearn.neighbors import BallTree
+
+            self.tree = BallTree(np.radians(gaz[["lat", "lon"]].to_numpy(float)),
+                                 metric="haversine")
+        else:
+            self.tree = None
+
+    def __call__(self, node: Any) -> str:
+        data = self.G.nodes[node]
+        city = data.get("city")
+        if isinstance(city, str) and city.strip():
+            return city.strip()
+        lat, lon = float(data["y"]), float(data["x"])
+        if self.tree is not None:
+            dist, idx = self.tree.query(np.radians([[lat, lon]]), k=1)
+            km = float(dist[0, 0]) * 6371.0088
+            if km <= self.max_km:
+                row = self.gaz.iloc[int(idx[0, 0])]
+                name = row["name"] if isinstance(row["name"], str) else row["name_en"]
+                return f"{name}" if km < 2 else f"{km:.0f} km from {name}"
+        return f"{lat:.3f},{lon:.3f}"
+
+
+# --- score ----------------------------------------------------------------------------------
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score a corridor's route."""
+    from routerisk.corridor_graph import corridor_route
+    from routerisk.corridors import get_corridor
+    from routerisk.hazard import HazardModel
+    from routerisk.readers import default_incidents
+    from routerisk.risk import route_risk
+
+    corridor = get_corridor(args.corridor)
+    incidents = default_incidents() if args.incidents is None else _read_all(args.incidents)
+    G = _network(args.network)
+    model = HazardModel().fit(incidents, as_of=args.as_of, G=G)
+    path = corridor_route(G, corridor)
+    risk = route_risk(G, path, model=model, horizon_days=args.horizon_days,
+                      n_boot=args.n_boot)
+    name = PlaceNamer(G)
+    top = risk.top_segments.copy()
+    top.insert(0, "rank", range(1, len(top) + 1))
+    top["from_place"] = [name(u) for u in top["u"]]
+    top["to_place"] = [name(v) for v in top["v"]]
+    out = {
+        "corridor": corridor.name, "as_of": model.as_of_.date().isoformat(),
+        "horizon_days": args.horizon_days, "length_km": risk.length_km,
+        "n_segments": len(risk.segments), "p_disrupt": risk.p_disrupt, "mu": risk.mu,
+        "p_interval": list(risk.p_interval), "mu_interval": list(risk.mu_interval),
+        "interval_level": risk.level,
+        "top_segments": top[["rank", "from_place", "to_place", "km_from_start", "length_km",
+                             "rate_per_km_yr", "mu", "p_disrupt", "share", "u", "v",
+                             "key"]].to_dict(orient="records"),
+        "model": model.params_used(),
+        "incidents": {"n": int(len(incidents)),
+                      "latest": (pd.Timestamp(incidents["date"].max()).date().isoformat()
+                                 if len(incidents) else None)},
+    }
+    if args.json:
+        _dump(_clean(out))
+        return 0
+    _print_score(out)
+    return 0
+
+
+def _fmt_p(p: float) -> str:
+    return "n/a" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{p:.3f}"
+
+
+def _print_score(out: dict) -> None:
+    m = out["model"]
+    lo, hi = out["p_interval"]
+    interval = ("" if lo is None or (isinstance(lo, float) and math.isnan(lo))
+                else f"  ({out['interval_level']:.0%} interval {_fmt_p(lo)} - {_fmt_p(hi)})")
+    print(f"corridor          {out['corridor']}: {out['length_km']:,.0f} km, "
+          f"{out['n_segments']} segments")
+    print(f"as of             {out['as_of']} (latest incident {out['incidents']['latest']}; "
+          f"{m['n_incidents']:,} incidents used)")
+    print(f"horizon           {out['horizon_days']} days")
+    print(f"P(disrupted)      {_fmt_p(out['p_disrupt'])}{interval}")
+    print(f"expected          {out['mu']:.3f} disrupting incidents "
+          f"(violent, within {m['radius_km']:g} km of the road)")
+    print(f"model             bandwidth {m['bandwidth_km']:g} km, half-life "
+          f"{m['half_life_days']:g} days, scale {m['scale']:.3g}, background "
+          f"{m['baseline_rate_per_km_yr']:.3g} /km/yr, kernel {m['kernel']}, "
+          f"severity {m['severity']}")
+    print(f"validated on      origins {', '.join(m['cv_origins']) or 'none (untuned)'}")
+    print()
+    print("riskiest segments")
+    rows = [("#", "from", "to", "km", "mu", "P")]
+    for r in out["top_segments"]:
+        rows.append((str(r["rank"]), r["from_place"], r["to_place"],
+                     f"{r['km_from_start']:,.0f}", f"{r['mu']:.4f}", _fmt_p(r["p_disrupt"])))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+    for row in rows:
+        print(f"{row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  "
+              f"{row[3]:>{widths[3]}}  {row[4]:>{widths[4]}}  {row[5]:>{widths[5]}}")
+
+
+# --- backtest -------------------------------------------------------------------------------
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Run the backtest."""
+    from routerisk.backtest import backtest
+
+    train = _read_all(args.incidents)
+    test = _read_all(args.test_incidents)
+    G = _network(args.network)
+    result = backtest(train, test, as_of=args.as_of, horizon_days=args.horizon_days, G=G,
+                      radius_km=args.radius_km, n_routes=args.routes)
+    out = result.to_dict()
+    if args.json:
+        _dump(_clean(out))
+        return 0
+    print(format_backtest(out))
+    return 0
+
+
+def format_backtest(out: dict) -> str:
+    """The backtest as text tables (metrics, reliability, route check)."""
+    lines = [
+        f"as of {out['as_of']}, horizon {out['horizon_days']} days, radius "
+        f"{out['radius_km']:g} km: {out['n_segments']:,} segments, {out['n_positive']:,} "
+        f"positive ({out['n_test_incidents']:,} violent test incidents)",
+        "",
+        f"{'':<12} {'ROC AUC':>8} {'avg prec':>9} {'Brier':>8} {'BSS':>7} {'mean p':>7}",
+    ]
+    rows = [("model", out["model"])] + list(out["baselines"].items())
+    for name, s in rows:
+        lines.append(f"{name:<12} {_num(s['roc_auc'])} {_num(s['average_precision'], 9)} "
+                     f"{_num(s['brier'], 8, 4)} {_num(s['brier_skill'], 7)} "
+                     f"{_num(s['mean_predicted'], 7)}")
+    p = out["params"]
+    lines += ["", f"model: bandwidth {p['bandwidth_km']:g} km, half-life "
+                  f"{p['half_life_days']:g} days, scale {p['scale']:.3g}, background "
+                  f"{p['baseline_rate_per_km_yr']:.3g} /km/yr; validated on origins "
+                  f"{', '.join(p['cv_origins']) or 'none'}", "",
+              "reliability (model, by decile of predicted P)",
+              f"{'decile':>6} {'n':>6} {'mean P':>8} {'observed':>9}"]
+    for r in out["reliability"]:
+        lines.append(f"{r['bin']:>6} {r['n']:>6} {r['mean_predicted']:>8.4f} "
+                     f"{r['observed_frequency']:>9.4f}")
+    routes = out.get("routes") or {}
+    if routes.get("n_routes"):
+        lines += ["", f"routes (independence check): {routes['n_routes']} random routes, mean "
+                      f"predicted P {routes['mean_predicted']:.3f}, observed "
+                      f"{routes['observed_frequency']:.3f}, Brier {routes['brier']:.4f}"]
+    return "\n".join(lines)
+
+
+def _num(v: float | None, width: int = 8, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return f"{'n/a':>{width}}"
+    return f"{v:>{width}.{digits}f}"
