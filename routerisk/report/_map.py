@@ -220,8 +220,9 @@ ROUTE_FIELDS: dict[str, str] = {
 CLOSURE_FIELDS: dict[str, str] = {
     "scenario": "Scenario",
     "closure": "Closure",
-    "radius_km": "Radius (km)",
-    "note": "Note",
+    "note": "Detail",
+    "pieces_closed": "Road pieces closed",
+    "routes_hit": "Import routes hit",
 }
 
 
@@ -302,8 +303,9 @@ def build_map(
     if closures is not None and len(closures):
         folium.GeoJson(
             _geojson(closures, list(CLOSURE_FIELDS)), name="Scenario closures",
-            style_function=lambda f: {"color": "#000000", "weight": 2, "dashArray": "6 4",
-                                      "fillColor": "#000000", "fillOpacity": 0.12},
+            style_function=lambda f: {"color": "#000000", "weight": 6, "opacity": 0.75,
+                                      "dashArray": "4 7", "fillColor": "#000000",
+                                      "fillOpacity": 0.12},
             popup=_popup(CLOSURE_FIELDS, closures), tooltip=_tooltip("scenario", closures),
         ).add_to(m)
 
@@ -355,7 +357,8 @@ def _add_legend(m: folium.Map, *, horizon_days: int, types: list[str]) -> None:
     rows.append("<div class='rr-legend-title'>Other layers</div>"
                 "<div><span class='rr-swatch rr-line' style='background:#3f007d;opacity:.4'>"
                 "</span>seed corridor</div>"
-                "<div><span class='rr-swatch rr-area'></span>scenario closure</div>")
+                "<div><span class='rr-swatch rr-line' style='background:#000;opacity:.75'>"
+                "</span>scenario closure (dashed)</div>")
     m.add_child(_Legend("".join(rows)))
 
 
