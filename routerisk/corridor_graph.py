@@ -29,7 +29,7 @@ from routerisk.network import great_circle_m, nearest_node
 
 log = logging.getLogger(__name__)
 
-__all__ = ["corridor_graph", "corridor_polygon", "corridor_route", "route_line",
+__all__ = ["corridor_graph", "corridor_polygon", "corridor_route", "corridor_summary", "route_line",
            "towns_passed", "waypoints_passed"]
 
 #: A waypoint is passed at a node when the node is at most this much farther (m) than the
@@ -311,3 +311,48 @@ def route_line(G: nx.MultiDiGraph, path: Sequence[Hashable],
             (G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
         coords += pts if not coords else pts[1:]
     return LineString(coords)
+
+
+def corridor_summary(G: nx.MultiDiGraph, corridor: Corridor | str,
+                     weight: str = "travel_time") -> dict:
+    """Size of a corridor's graph and its fastest route through the waypoints.
+
+    Returns
+    -------
+    dict
+        ``corridor``, ``buffer_km``, ``nodes``, ``edges`` (directed), ``segments`` (road
+        pieces, two-way roads counted once), ``parent_edges`` (road edges before
+        segmentation, directed), ``total_km`` (road length, two-way roads counted once),
+        ``max_segment_km`` (longest piece) and ``route``: ``from``, ``to``, ``km``,
+        ``hours``, ``segments``, ``towns`` (node ``city`` names passed) and ``waypoints``
+        (the corridor's waypoints within 10 km of the route).
+    """
+    from routerisk.network import path_edges
+    from routerisk.segments import road_pieces
+
+    c = get_corridor(corridor)
+    H = corridor_graph(G, c)
+    pieces = road_pieces(H)
+    parents = {(d.get("parent_u", u), d.get("parent_v", v), d.get("parent_key", k))
+               for u, v, k, d in H.edges(keys=True, data=True)}
+    route = corridor_route(H, c, weight=weight, within_corridor=False)
+    used = path_edges(G, route, weight)
+    return {
+        "corridor": c.name,
+        "buffer_km": c.buffer_km,
+        "nodes": H.number_of_nodes(),
+        "edges": H.number_of_edges(),
+        "segments": len(pieces),
+        "parent_edges": len(parents),
+        "total_km": round(sum(H.edges[e]["length"] for e in pieces) / 1000, 1),
+        "max_segment_km": round(max(d["length"] for _, _, d in H.edges(data=True)) / 1000, 2),
+        "route": {
+            "from": c.origin.name,
+            "to": c.destination.name,
+            "km": round(sum(G.edges[e]["length"] for e in used) / 1000, 1),
+            "hours": round(sum(G.edges[e]["travel_time"] for e in used) / 3600, 2),
+            "segments": len(route) - 1,
+            "towns": towns_passed(G, route),
+            "waypoints": waypoints_passed(G, route, c),
+        },
+    }

@@ -306,3 +306,19 @@ def piece_frame(G: nx.MultiDiGraph):
     frame = pd.DataFrame(rows, columns=["u", "v", "key", *PARENT_ATTRS, "length",
                                         "travel_time"])
     return frame.set_index(["u", "v", "key"])
+
+
+def road_pieces(G: nx.MultiDiGraph) -> list[tuple[Hashable, Hashable, Hashable]]:
+    """One ``(u, v, key)`` per stretch of road: the two directions of a two-way road
+    (``v→u`` with the reversed geometry of ``u→v``) count once, one-way edges count once."""
+    done: set = set()
+    kept = []
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if (u, v, k) in done:
+            continue
+        done.add((u, v, k))
+        twin = _find_twin(G, u, v, _edge_coords(G, u, v, d), done)
+        if twin is not None:
+            done.add((v, u, twin))
+        kept.append((u, v, k))
+    return kept
