@@ -1,0 +1,120 @@
+"""Tests of ``routerisk score`` and ``routerisk backtest`` (in-process, no network access)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from routerisk.cli import main
+from routerisk.network import save_graph
+from routerisk.schema import INCIDENT_COLUMNS
+
+
+@pytest.fixture
+def synthetic_files(tmp_path, grid_graph, synthetic_incidents):
+    """A grid network GraphML and a routerisk CSV of synthetic incidents."""
+    net = save_graph(grid_graph(n=6), tmp_path / "grid.graphml")
+    df = synthetic_incidents(n=700, years=7)
+    csv = tmp_path / "incidents.csv"
+    df[list(INCIDENT_COLUMNS)].assign(date=df["date"].dt.date).to_csv(csv, index=False)
+    return net, csv
+
+
+def run(capsys, *argv):
+    code = main(["-q", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_backtest_json_on_synthetic_files(capsys, synthetic_files):
+    net, csv = synthetic_files
+    code, out, err = run(capsys, "backtest", "--incidents", str(csv), "--test-incidents",
+                         str(csv), "--as-of", "2017-01-01", "--horizon-days", "365",
+                         "--network", str(net), "--radius-km", "8", "--routes", "20", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    for key in ("model", "baselines", "reliability", "n_segments", "n_positive"):
+        assert key in d
+    assert d["radius_km"] == 8 and d["horizon_days"] == 365 and d["as_of"] == "2017-01-01"
+    assert set(d["baselines"]) == {"climatology", "persistence"}
+    assert {"roc_auc", "average_precision", "brier", "brier_skill"} <= set(d["model"])
+    assert d["n_segments"] == 60 and 0 < d["n_positive"] < 60
+
+
+def test_backtest_text_tables(capsys, synthetic_files):
+    net, csv = synthetic_files
+    code, out, _ = run(capsys, "backtest", "--incidents", str(csv), "--test-incidents",
+                       str(csv), "--as-of", "2017-01-01", "--horizon-days", "180",
+                       "--network", str(net), "--routes", "0")
+    assert code == 0
+    for word in ("ROC AUC", "avg prec", "Brier", "model", "climatology", "persistence",
+                 "reliability", "decile"):
+        assert word in out
+    assert "routes (independence check)" not in out
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["--as-of", "2017-13-45"], 2, "not a date"),
+    (["--horizon-days", "-3"], 2, "positive whole number"),
+    (["--radius-km", "zero"], 2, "not a number of km"),
+    (["--incidents", "/no/such/file.csv"], 1, "/no/such/file.csv"),
+])
+def test_backtest_bad_input_is_one_line_no_traceback(capsys, synthetic_files, argv, code,
+                                                     message):
+    net, csv = synthetic_files
+    base = {"--incidents": str(csv), "--test-incidents": str(csv), "--as-of": "2017-01-01",
+            "--horizon-days": "30", "--network": str(net)}
+    base[argv[0]] = argv[1]
+    args = [x for kv in base.items() for x in kv]
+    if code == 2:
+        with pytest.raises(SystemExit) as exc:
+            main(["-q", "backtest", *args])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+    else:
+        assert main(["-q", "backtest", *args]) == 1
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1
+    assert message in err and "Traceback" not in err
+
+
+def test_score_unknown_corridor_is_an_error(capsys):
+    code, out, err = run(capsys, "score", "--corridor", "atlantis-express")
+    assert code == 1 and out == ""
+    assert err.startswith("routerisk: error:") and "atlantis-express" in err
+    assert "Traceback" not in err
+
+
+def test_score_default_data_json(capsys):
+    code, out, err = run(capsys, "score", "--corridor", "dakar-kayes-bamako",
+                         "--horizon-days", "30", "--n-boot", "50", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["corridor"] == "dakar-kayes-bamako" and d["horizon_days"] == 30
+    assert 0 < d["p_disrupt"] < 1
+    lo, hi = d["p_interval"]
+    assert 0 <= lo <= d["p_disrupt"] <= hi <= 1
+    assert len(d["top_segments"]) == 10
+    mus = [s["mu"] for s in d["top_segments"]]
+    assert mus == sorted(mus, reverse=True)
+    assert all(s["from_place"] and s["to_place"] for s in d["top_segments"])
+    assert 0 <= d["top_segments"][0]["km_from_start"] <= d["length_km"]
+    # default as-of: the day after the latest incident (the catalogue runs to 2025)
+    assert d["as_of"] > d["incidents"]["latest"] >= "2025-01-01"
+    for key in ("bandwidth_km", "half_life_days", "scale", "baseline_rate_per_km_yr",
+                "cv_origins"):
+        assert key in d["model"]
+
+
+def test_score_text_with_given_incidents_and_date(capsys):
+    from routerisk._paths import ACLED_FILE, shared_file
+
+    code, out, err = run(capsys, "score", "--corridor", "bamako-segou", "--incidents",
+                         str(shared_file(ACLED_FILE)), "--as-of", "2019-01-01",
+                         "--horizon-days", "90", "--n-boot", "0")
+    assert code == 0, err
+    assert "as of             2019-01-01" in out
+    assert "horizon           90 days" in out
+    assert "riskiest segments" in out and "P(disrupted)" in out
+    assert "interval" not in out.split("P(disrupted)")[1].splitlines()[0]
