@@ -292,15 +292,19 @@ def validate_records(records: list[dict], *, rows: list[str] | None = None,
     for name, rec in zip(names, records, strict=True):
         clean = {k: v for k, v in rec.items() if v is not None and not (
             isinstance(v, str) and not v.strip()) and not (isinstance(v, float) and v != v)}
-        if check_swapped and _swapped(clean.get("latitude"), clean.get("longitude")):
+        swapped = check_swapped and _swapped(clean.get("latitude"), clean.get("longitude"))
+        if swapped:
             problems.append(
                 f"{name}, '{cols.get('latitude', 'latitude')}'/"
                 f"'{cols.get('longitude', 'longitude')}': latitude and longitude look "
                 f"swapped (latitude {clean['latitude']}, longitude {clean['longitude']} is "
                 f"outside the study area, the swapped point is inside it); swap the columns")
-            continue
+            # check the rest of the row too, with the coordinates swapped back
+            clean["latitude"], clean["longitude"] = clean["longitude"], clean["latitude"]
         try:
-            out.append(Incident.model_validate(clean))
+            incident = Incident.model_validate(clean)
+            if not swapped:
+                out.append(incident)
         except PydanticError as exc:
             for err in exc.errors(include_url=False):
                 column, what = describe_error(err, columns=cols)

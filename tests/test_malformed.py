@@ -249,3 +249,12 @@ def test_nothing_crashes(tmp_path, content, fmt):
     path.write_bytes(content)
     with pytest.raises(RouteRiskError):
         read_incidents(path, format=fmt)
+
+
+def test_swapped_row_still_reports_its_other_problems(tmp_path):
+    row = GOOD | {"latitude": "-8.0", "longitude": "12.65", "date": "2099-01-01",
+                  "event_type": "x"}
+    with pytest.raises(ValidationError) as err:
+        read_routerisk(write(tmp_path, [row]))
+    assert [p.split(":")[0] for p in err.value.problems] == [
+        "row 1, 'latitude'/'longitude'", "row 1, 'date'", "row 1, 'event_type'"]
