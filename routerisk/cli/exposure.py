@@ -392,7 +392,7 @@ def cmd_route(args: argparse.Namespace) -> int:
                "p": _pct(m.p_disrupt), "towns": _short(m.towns)}
         if opt.alpha_range is not None:
             lo, hi = opt.alpha_range
-            out["alpha"] = f"{lo:.2g}–{'∞' if math.isinf(hi) else format(hi, '.2g')}"
+            out["alpha"] = f"{_num(lo)}–{'∞' if math.isinf(hi) else _num(hi)}"
         return out
 
     rows = [row("fastest", res.fastest), row("safest", res.safest),
@@ -415,6 +415,10 @@ def cmd_route(args: argparse.Namespace) -> int:
                   "on this network."]
     print("\n".join(lines))
     return 0
+
+
+def _num(x: float) -> str:
+    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.2g}"
 
 
 def _short(towns: list[str], n: int = 8) -> str:
