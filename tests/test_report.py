@@ -122,7 +122,8 @@ def test_segment_popup_shows_its_figures(page):
         const map = window[id];
         let done = null;
         map.eachLayer(l => {
-            if (!done && l.feature && l.feature.properties && l.feature.properties.p_disrupt
+            if (!done && l.feature && l.feature.properties
+                && l.feature.properties.n_incidents !== undefined
                 && l.getBounds) {
                 l.fire('click', {latlng: l.getBounds().getCenter()}, true);
                 done = l;
