@@ -109,125 +109,134 @@ def point_polyline_distance_km(px: float, py: float, lines: Polylines, i: int) -
                                   shapely.LineString(np.column_stack([xs, ys]))))
 
 
-def _subsegments(lines: Polylines, order: np.ndarray):
-    """Sub-segments (a->b) of the polylines in ``order``, grouped by polyline.
-
-    Returns ax, ay, bx, by and the start row of each polyline's group. A one-vertex
-    polyline gives one zero-length sub-segment.
-    """
-    starts = lines.offsets[order]
-    nverts = lines.offsets[order + 1] - starts
-    nsub = np.maximum(nverts - 1, 1)
-    group_start = np.concatenate([[0], np.cumsum(nsub)[:-1]])
-    total = int(nsub.sum())
-    within = np.arange(total) - np.repeat(group_start, nsub)
-    a = np.repeat(starts, nsub) + within
-    b = a + (np.repeat(nverts, nsub) > 1)
-    return lines.x[a], lines.y[a], lines.x[b], lines.y[b], group_start
-
-
-def _min_dist_block(ax, ay, bx, by, group_start, px, py) -> np.ndarray:
-    """Exact min distance (km) from every point to every polyline of a block.
-
-    Returns an array of shape (n_polylines, n_points).
-    """
-    dx = (bx - ax)[:, None]
-    dy = (by - ay)[:, None]
-    len2 = dx * dx + dy * dy
-    ux = px[None, :] - ax[:, None]
-    uy = py[None, :] - ay[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = (ux * dx + uy * dy) / len2
-    t = np.clip(np.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0), 0.0, 1.0)
-    ex = ux - t * dx
-    ey = uy - t * dy
-    d2 = ex * ex + ey * ey
-    if len(group_start) < d2.shape[0]:
-        d2 = np.minimum.reduceat(d2, group_start, axis=0)
-    return np.sqrt(d2)
-
-
 def _line_boxes(lines: Polylines):
-    idx = np.repeat(np.arange(lines.n), np.diff(lines.offsets))
-    xmin = np.full(lines.n, np.inf)
-    xmax = np.full(lines.n, -np.inf)
-    ymin = np.full(lines.n, np.inf)
-    ymax = np.full(lines.n, -np.inf)
-    np.minimum.at(xmin, idx, lines.x)
-    np.maximum.at(xmax, idx, lines.x)
-    np.minimum.at(ymin, idx, lines.y)
-    np.maximum.at(ymax, idx, lines.y)
-    return xmin, xmax, ymin, ymax
+    """Bounding boxes of the polylines: xmin, xmax, ymin, ymax."""
+    starts = lines.offsets[:-1]
+    return (np.minimum.reduceat(lines.x, starts), np.maximum.reduceat(lines.x, starts),
+            np.minimum.reduceat(lines.y, starts), np.maximum.reduceat(lines.y, starts))
+
+
+class _GridIndex:
+    """Polylines bucketed in square cells, with their sub-segments stored cell by cell.
+
+    Sub-segment ``a -> b`` is kept as ``a``, ``b - a`` and ``1 / |b - a|^2`` (0 for a
+    zero-length piece, so the nearest point is ``a``); a one-vertex polyline is one
+    zero-length sub-segment.
+    """
+
+    def __init__(self, lines: Polylines, reach_km: float) -> None:
+        xmin, xmax, ymin, ymax = _line_boxes(lines)
+        cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+        ext = float((np.hypot(xmax - xmin, ymax - ymin) / 2).max())
+        self.cell = max(float(reach_km) + ext, 1e-6)
+        self.x0 = float(cx.min()) - self.cell
+        self.y0 = float(cy.min()) - self.cell
+        ix = np.floor((cx - self.x0) / self.cell).astype(np.int64)
+        iy = np.floor((cy - self.y0) / self.cell).astype(np.int64)
+        self.ny = int(iy.max()) + 3
+        key = ix * self.ny + iy
+        order = np.argsort(key, kind="stable")
+        self.order = order
+        self.xmin, self.xmax = xmin[order], xmax[order]
+        self.ymin, self.ymax = ymin[order], ymax[order]
+        keys_sorted = key[order]
+        self.cells, self.cstart = np.unique(keys_sorted, return_index=True)
+        self.cend = np.append(self.cstart[1:], len(order))
+        # sub-segments in sorted polyline order
+        starts = lines.offsets[order]
+        nverts = lines.offsets[order + 1] - starts
+        nsub = np.maximum(nverts - 1, 1)
+        self.sub_start = np.concatenate([[0], np.cumsum(nsub)]).astype(np.int64)
+        total = int(self.sub_start[-1])
+        within = np.arange(total) - np.repeat(self.sub_start[:-1], nsub)
+        a = np.repeat(starts, nsub) + within
+        b = a + (np.repeat(nverts, nsub) > 1)
+        self.ax, self.ay = lines.x[a], lines.y[a]
+        self.dx, self.dy = lines.x[b] - self.ax, lines.y[b] - self.ay
+        len2 = self.dx * self.dx + self.dy * self.dy
+        self.inv_len2 = np.divide(1.0, len2, out=np.zeros_like(len2), where=len2 > 0)
+        self.simple = bool((nsub == 1).all())
+
+    def point_keys(self, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        ix = np.floor((px - self.x0) / self.cell).astype(np.int64)
+        iy = np.floor((py - self.y0) / self.cell).astype(np.int64)
+        inside = (ix >= -1) & (iy >= -1) & (iy <= self.ny)
+        return np.where(inside, ix * self.ny + iy, -(10 ** 15))
+
+
+def _sq_dist(ax, ay, dx, dy, inv, qx, qy) -> np.ndarray:
+    """Squared distance (km^2) from every point to every sub-segment: (n_sub, n_points)."""
+    ux = qx[None, :] - ax[:, None]
+    uy = qy[None, :] - ay[:, None]
+    t = ux * dx[:, None]
+    t += uy * dy[:, None]
+    t *= inv[:, None]
+    np.clip(t, 0.0, 1.0, out=t)
+    ux -= t * dx[:, None]
+    uy -= t * dy[:, None]
+    ux *= ux
+    uy *= uy
+    ux += uy
+    return ux
 
 
 def iter_blocks(lines: Polylines, px: np.ndarray, py: np.ndarray, reach_km: float
                 ) -> Iterator[tuple[np.ndarray, np.ndarray, Callable[[], np.ndarray]]]:
-    """Yield blocks of (polyline ids, point ids, distance thunk) covering every pair.
+    """Yield blocks of (polyline ids, point ids, squared-distance thunk) covering every pair.
 
     Every (point, polyline) pair whose exact distance is below ``reach_km`` appears in
     exactly one block (pairs farther apart may appear too). The thunk computes the dense
-    distance matrix of shape (len(polyline ids), len(point ids)) in km.
+    matrix of squared exact distances (km^2), shape (len(polyline ids), len(point ids)).
     """
     px = np.asarray(px, dtype=float)
     py = np.asarray(py, dtype=float)
     if lines.n == 0 or len(px) == 0:
         return
-    xmin, xmax, ymin, ymax = _line_boxes(lines)
-    cx = (xmin + xmax) / 2
-    cy = (ymin + ymax) / 2
-    half = np.hypot(xmax - xmin, ymax - ymin) / 2
-    ext = float(half.max())
-    cell = max(float(reach_km) + ext, 1e-6)
-    x0 = min(cx.min(), px.min()) - cell
-    y0 = min(cy.min(), py.min()) - cell
-    lix = np.floor((cx - x0) / cell).astype(np.int64)
-    liy = np.floor((cy - y0) / cell).astype(np.int64)
-    pix = np.floor((px - x0) / cell).astype(np.int64)
-    piy = np.floor((py - y0) / cell).astype(np.int64)
-    ny = int(max(liy.max(), piy.max())) + 3
-    lkey = lix * ny + liy
-    pkey = pix * ny + piy
-    lorder = np.argsort(lkey, kind="stable")
+    grid = _GridIndex(lines, reach_km)
+    pkey = grid.point_keys(px, py)
     porder = np.argsort(pkey, kind="stable")
-    lkeys_sorted = lkey[lorder]
     pkeys_sorted = pkey[porder]
-    cells, cstart = np.unique(lkeys_sorted, return_index=True)
-    cend = np.append(cstart[1:], len(lorder))
-    offsets = [dx * ny + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
-    for key, s, e in zip(cells, cstart, cend, strict=True):
-        neigh = key + np.array(offsets)
-        lo = np.searchsorted(pkeys_sorted, neigh, side="left")
-        hi = np.searchsorted(pkeys_sorted, neigh, side="right")
-        if (hi - lo).sum() == 0:
+    sx, sy = px[porder], py[porder]
+    ny = grid.ny
+    # the 3 x 3 neighbourhood of a cell is three runs of 3 consecutive keys
+    lo = np.stack([np.searchsorted(pkeys_sorted, grid.cells + d * ny - 1, side="left")
+                   for d in (-1, 0, 1)], axis=1)
+    hi = np.stack([np.searchsorted(pkeys_sorted, grid.cells + d * ny + 1, side="right")
+                   for d in (-1, 0, 1)], axis=1)
+    r = float(reach_km)
+    for c in range(len(grid.cells)):
+        l3, h3 = lo[c], hi[c]
+        if int((h3 - l3).sum()) == 0:
             continue
-        pts = np.concatenate([porder[a:b] for a, b in zip(lo, hi, strict=True) if b > a])
-        lids = lorder[s:e]
-        # drop points that cannot reach any polyline of the block (box test)
-        bx0 = xmin[lids].min() - reach_km
-        bx1 = xmax[lids].max() + reach_km
-        by0 = ymin[lids].min() - reach_km
-        by1 = ymax[lids].max() + reach_km
-        ok = (px[pts] >= bx0) & (px[pts] <= bx1) & (py[pts] >= by0) & (py[pts] <= by1)
-        pts = np.sort(pts[ok])
-        if len(pts) == 0:
+        sel = np.concatenate([np.arange(a, b) for a, b in zip(l3, h3, strict=True) if b > a])
+        s, e = int(grid.cstart[c]), int(grid.cend[c])
+        qx, qy = sx[sel], sy[sel]
+        ok = ((qx >= grid.xmin[s:e].min() - r) & (qx <= grid.xmax[s:e].max() + r)
+              & (qy >= grid.ymin[s:e].min() - r) & (qy <= grid.ymax[s:e].max() + r))
+        if not ok.all():
+            sel, qx, qy = sel[ok], qx[ok], qy[ok]
+        if len(sel) == 0:
             continue
-        nsub_total = int(np.maximum(np.diff(lines.offsets)[lids] - 1, 1).sum())
-        # split big blocks along polylines so each dense matrix stays bounded
-        max_rows = max(1, _BLOCK_ELEMENTS // len(pts))
-        if nsub_total <= max_rows:
-            parts = [lids]
-        else:
-            nsub = np.maximum(np.diff(lines.offsets)[lids] - 1, 1)
-            cut = np.searchsorted(np.cumsum(nsub), np.arange(max_rows, nsub_total, max_rows))
-            parts = [p for p in np.split(lids, np.unique(cut)) if len(p)]
-        for part in parts:
-            yield part, pts, _thunk(lines, part, px[pts], py[pts])
+        pts = porder[sel]
+        # split the cell's polylines so that each dense matrix stays bounded
+        max_rows = max(1, _BLOCK_ELEMENTS // len(sel))
+        bounds = [s]
+        while bounds[-1] < e:
+            nxt = int(np.searchsorted(grid.sub_start, grid.sub_start[bounds[-1]] + max_rows,
+                                      side="right")) - 1
+            bounds.append(min(e, max(nxt, bounds[-1] + 1)))
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            yield grid.order[a:b], pts, _thunk(grid, a, b, qx, qy)
 
 
-def _thunk(lines: Polylines, lids: np.ndarray, qx: np.ndarray, qy: np.ndarray):
+def _thunk(grid: _GridIndex, a: int, b: int, qx: np.ndarray, qy: np.ndarray):
     def compute() -> np.ndarray:
-        ax, ay, bx, by, gs = _subsegments(lines, lids)
-        return _min_dist_block(ax, ay, bx, by, gs, qx, qy)
+        s0, s1 = int(grid.sub_start[a]), int(grid.sub_start[b])
+        d2 = _sq_dist(grid.ax[s0:s1], grid.ay[s0:s1], grid.dx[s0:s1], grid.dy[s0:s1],
+                      grid.inv_len2[s0:s1], qx, qy)
+        if not grid.simple and s1 - s0 > b - a:
+            d2 = np.minimum.reduceat(d2, grid.sub_start[a:b] - s0, axis=0)
+        return d2
     return compute
 
 
@@ -238,7 +247,7 @@ def _n_jobs() -> int:
 def map_blocks(lines: Polylines, px: np.ndarray, py: np.ndarray, reach_km: float,
                func: Callable[[np.ndarray, np.ndarray, np.ndarray], object],
                *, n_jobs: int | None = None) -> list:
-    """Apply ``func(polyline_ids, point_ids, dist_km)`` to every block, in parallel threads.
+    """Apply ``func(polyline_ids, point_ids, sq_dist_km2)`` to every block, in threads.
 
     numpy releases the GIL in its array loops, so blocks run concurrently. Results come
     back in block order (deterministic).
@@ -267,9 +276,10 @@ def pairs_within(lines: Polylines, px: np.ndarray, py: np.ndarray, radius_km: fl
     if len(px) == 0 or lines.n == 0:
         return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
 
-    def collect(lids, pts, dist):
-        li, pj = np.nonzero(dist < radius[pts][None, :])
-        return pts[pj], lids[li], dist[li, pj]
+    def collect(lids, pts, d2):
+        r = radius[pts]
+        li, pj = np.nonzero(d2 < (r * r)[None, :])
+        return pts[pj], lids[li], np.sqrt(d2[li, pj])
 
     out = map_blocks(lines, px, py, float(radius.max()), collect, n_jobs=n_jobs)
     if not out:

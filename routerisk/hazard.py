@@ -252,6 +252,26 @@ def kernel_values(dist_km: np.ndarray, h_km: np.ndarray, bandwidth_km: float,
     return np.where(u < support, (bandwidth_km / h_km) * profile(u), 0.0)
 
 
+def _kernel_from_sq(d2: np.ndarray, h_km: np.ndarray, bandwidth_km: float,
+                    kernel: str) -> np.ndarray:
+    """``profile(d / h)`` from squared distances, in place, zero beyond the support.
+
+    The ``bandwidth / h`` factor of :func:`kernel_values` is left to the caller.
+    """
+    support = KERNELS[kernel][1]
+    inv_h2 = 1.0 / (h_km * h_km)
+    outside = d2 >= (support * support) / inv_h2[None, :]
+    d2 *= inv_h2[None, :]                       # now u^2
+    if kernel == "gaussian":
+        d2 *= -0.5
+        np.exp(d2, out=d2)
+    else:
+        np.subtract(1.0, d2 / 5.0, out=d2)
+        np.clip(d2, 0.0, None, out=d2)
+    d2[outside] = 0.0
+    return d2
+
+
 def spread_km(precision_km: np.ndarray, bandwidth_km: float, precision_spread: bool
               ) -> np.ndarray:
     """Kernel width of every source: ``sqrt(bandwidth^2 + precision^2)`` (or the bandwidth)."""
@@ -280,9 +300,9 @@ def kernel_sum(lines: Polylines, sx: np.ndarray, sy: np.ndarray, weight: np.ndar
         sel = np.flatnonzero(cls == c)
         gx, gy, gw, gh = sx[sel], sy[sel], weight[sel], h_km[sel]
 
-        def block(lids, pts, dist, gw=gw, gh=gh):
-            k = kernel_values(dist, gh[pts][None, :], bandwidth_km, kernel)
-            return lids, k @ gw[pts]
+        def block(lids, pts, d2, gw=gw, gh=gh):
+            k = _kernel_from_sq(d2, gh[pts], bandwidth_km, kernel)
+            return lids, k @ (gw[pts] * (bandwidth_km / gh[pts]))
 
         for lids, vals in map_blocks(lines, gx, gy, float(reach[sel].max()), block,
                                      n_jobs=n_jobs):
