@@ -162,16 +162,16 @@ def reliability_chart(reliability: pd.DataFrame, *, title: str) -> bytes:
     top = min(1.0, max(top * 1.08, 0.02))
     ax.plot([0, top], [0, top], color="#999999", linestyle="--", linewidth=1,
             label="perfectly calibrated")
-    colours = {"model": "#e31a1c", "climatology": "#1f78b4", "persistence": "#33a02c"}
-    for name, grp in rel.groupby("model", sort=False):
+    palette = ["#e31a1c", "#1f78b4", "#33a02c", "#6a3d9a"]
+    for i, (name, grp) in enumerate(rel.groupby("model", sort=False)):
+        colour = palette[i % len(palette)]
         sizes = None
         if "n" in grp.columns:
             n = grp["n"].to_numpy(dtype=float)
-            sizes = 15 + 120 * n / max(float(n.max()), 1.0)
-        ax.plot(grp["predicted"], grp["observed"], color=colours.get(str(name), "#6a3d9a"),
-                linewidth=1.4, marker=None, label=str(name))
-        ax.scatter(grp["predicted"], grp["observed"], s=sizes,
-                   color=colours.get(str(name), "#6a3d9a"), zorder=3)
+            sizes = 12 + 40 * n / max(float(n.max()), 1.0)
+        ax.plot(grp["predicted"], grp["observed"], color=colour, linewidth=1.4,
+                label=str(name))
+        ax.scatter(grp["predicted"], grp["observed"], s=sizes, color=colour, zorder=3)
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     fmt = FuncFormatter(lambda v, _: f"{v * 100:.0f} %")
