@@ -98,7 +98,7 @@ def test_kernel_sum_equals_dense_sum():
     dense = np.array([[point_polyline_distance_km(sx[j], sy[j], lines, i) for j in range(80)]
                       for i in range(n)])
     want = (kernel_values(dense, h[None, :], 5.0) * w[None, :]).sum(axis=1)
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-9)   # float32 blocks
 
 
 # --- the estimator ------------------------------------------------------------------------

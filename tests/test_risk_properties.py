@@ -85,7 +85,7 @@ def test_more_incidents_never_lower_the_raw_hazard(rows, more, bandwidth, half_l
     bigger = pd.concat([base, frame(more, prefix="m")], ignore_index=True)
     a = HazardModel(**kw).fit(base, as_of="2017-06-01", G=G4).raw_hazard(G4)
     b = HazardModel(**kw).fit(bigger, as_of="2017-06-01", G=G4).raw_hazard(G4)
-    assert (b.to_numpy() >= a.to_numpy() - 1e-12).all()
+    assert (b.to_numpy() >= a.to_numpy() * (1 - 1e-5) - 1e-12).all()   # float32 blocks
 
 
 # --- segment_risk / route_risk behaviour ----------------------------------------------------
