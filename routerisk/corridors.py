@@ -220,7 +220,7 @@ def corridor_polygon(corridor: Corridor | str, buffer_km: float | None = None) -
     """The corridor buffer in EPSG:4326: ``buffer_km`` around the waypoint polyline.
 
     The buffer is drawn in an azimuthal equidistant projection centred on the corridor, so
-    its width is in true kilometres (the projection stretches widths by less than 0.7 % up to
+    its width is in true kilometres (the projection stretches widths by less than 0.5 % up to
     1,000 km from the centre).
     """
     c = get_corridor(corridor)
