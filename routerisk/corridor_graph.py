@@ -270,18 +270,46 @@ def corridor_route(G: nx.MultiDiGraph, corridor: Corridor | str,
 
 
 def towns_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], *,
-                 attr: str = "city") -> list[str]:
-    """Names of the towns a path passes, in order: the non-empty node ``attr`` values.
+                 attr: str = "city", within_km: float | None = None,
+                 gazetteer=None) -> list[str]:
+    """Names of the towns a path passes, in order.
 
-    On the trunk network nodes carry ``city`` (the nearest of its 453 cities and ports
-    within 25 km); pieces added by segmentation carry none.
+    By default the non-empty node ``attr`` values along the path: on the trunk network
+    nodes carry ``city`` (the nearest of its 453 cities and ports within 25 km); pieces
+    added by segmentation carry none. With ``within_km`` (or when no node of the path has
+    ``attr``, e.g. on graphs built from OSM files, with 3 km), the OSM gazetteer's cities
+    and towns within that distance of the path's line instead, ordered along it.
     """
     names: list[str] = []
     for n in path:
         name = G.nodes[n].get(attr)
         if isinstance(name, str) and name.strip() and (not names or names[-1] != name):
             names.append(name)
-    return names
+    if within_km is None and (names or len(path) < 2):
+        return names
+    return _gazetteer_towns(G, path, 3.0 if within_km is None else float(within_km),
+                            gazetteer)
+
+
+def _gazetteer_towns(G: nx.MultiDiGraph, path: Sequence[Hashable], within_km: float,
+                     gazetteer) -> list[str]:
+    from routerisk.gazetteer import PLACE_RANK, load_gazetteer
+
+    gaz = load_gazetteer() if gazetteer is None else gazetteer
+    line = route_line(G, path)
+    west, south, east, north = line.bounds
+    pad = within_km / 100.0 + 0.01  # one degree is at least 100 km of latitude/longitude here
+    big = gaz[(gaz["rank"] <= PLACE_RANK["town"]) & gaz["lon"].between(west - pad, east + pad)
+              & gaz["lat"].between(south - pad, north + pad)]
+    found = []
+    for lat, lon, name in zip(big["lat"], big["lon"], big["name"], strict=True):
+        pt = Point(lon, lat)
+        along = line.project(pt)
+        q = line.interpolate(along)
+        if great_circle_m(lat, lon, q.y, q.x) <= within_km * 1000:
+            found.append((along, str(name)))
+    found.sort()
+    return list(dict.fromkeys(name for _, name in found))
 
 
 def waypoints_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], corridor: Corridor | str,
