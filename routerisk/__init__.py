@@ -1,31 +1,90 @@
 """routerisk: disruption risk of road supply routes from incident history.
 
 Stages, each one module (a module imports only stages before it):
-road networks (:mod:`routerisk.corridors`, :mod:`routerisk.network`,
-:mod:`routerisk.segments`) → incidents (:mod:`routerisk.schema`,
-:mod:`routerisk.readers`) → hazard (:mod:`routerisk.hazard`) → segment and route risk
-(:mod:`routerisk.risk`) → exposure, scenarios, routing, reports.
+
+- road networks: :mod:`routerisk.corridors`, :mod:`routerisk.network`,
+  :mod:`routerisk.segments`, :mod:`routerisk.corridor_graph`;
+- incidents: :mod:`routerisk.schema`, :mod:`routerisk.readers`, :mod:`routerisk.dedup`,
+  :mod:`routerisk.gazetteer`;
+- hazard and risk: :mod:`routerisk.hazard`, :mod:`routerisk.risk`, :mod:`routerisk.backtest`;
+- fuel exposure and what-ifs: :mod:`routerisk.fuel`, :mod:`routerisk.scenarios`,
+  :mod:`routerisk.criticality`, :mod:`routerisk.routing`;
+- the analyst report: :mod:`routerisk.report`.
+
+The most used functions are re-exported here::
+
+    import routerisk as rr
+    G = rr.load_study_network()
+    model = rr.HazardModel().fit(rr.default_incidents(), G=G)
+    risk = rr.segment_risk(G, model, horizon_days=30)
+    path = rr.corridor_route(G, rr.get_corridor("dakar-kayes-bamako"))
+    print(rr.route_risk(G, path, model=model, horizon_days=30).p_disrupt)
 """
 
 __version__ = "0.1.0"
 
+from routerisk.backtest import backtest  # noqa: E402
+from routerisk.corridor_graph import corridor_graph, corridor_route  # noqa: E402
+from routerisk.corridors import get_corridor, load_corridors  # noqa: E402
 from routerisk.errors import (  # noqa: E402
     DataNotFoundError,
     GeocodeError,
+    NodeNotFoundError,
+    NoRouteError,
     RouteRiskError,
     SpecError,
     UnknownNameError,
     ValidationError,
 )
+from routerisk.fuel import exposure, load_routes  # noqa: E402
 from routerisk.gazetteer import geocode  # noqa: E402
+from routerisk.hazard import HazardModel  # noqa: E402
+from routerisk.network import (  # noqa: E402
+    graph_from_osm_file,
+    graph_from_overpass,
+    graph_from_pbf,
+    load_network,
+    load_study_network,
+    nearest_node,
+)
+from routerisk.readers import default_incidents, load_catalogue, read_incidents  # noqa: E402
+from routerisk.risk import route_risk, segment_risk  # noqa: E402
+from routerisk.routing import route  # noqa: E402
+from routerisk.scenarios import load_presets, run_scenario  # noqa: E402
+from routerisk.segments import segmentize  # noqa: E402
 
 __all__ = [
     "__version__",
     "DataNotFoundError",
     "GeocodeError",
+    "HazardModel",
+    "NoRouteError",
+    "NodeNotFoundError",
     "RouteRiskError",
     "SpecError",
     "UnknownNameError",
     "ValidationError",
+    "backtest",
+    "corridor_graph",
+    "corridor_route",
+    "default_incidents",
+    "exposure",
     "geocode",
+    "get_corridor",
+    "graph_from_osm_file",
+    "graph_from_overpass",
+    "graph_from_pbf",
+    "load_catalogue",
+    "load_corridors",
+    "load_network",
+    "load_presets",
+    "load_routes",
+    "load_study_network",
+    "nearest_node",
+    "read_incidents",
+    "route",
+    "route_risk",
+    "run_scenario",
+    "segment_risk",
+    "segmentize",
 ]
