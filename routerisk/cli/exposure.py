@@ -25,55 +25,19 @@ import math
 import sys
 from functools import lru_cache
 
+from routerisk.cli import _args
 from routerisk.errors import SpecError
 
 log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- arguments
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
-
-
-def _positive(text: str) -> float:
-    try:
-        val = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not (val > 0 and math.isfinite(val)):
-        raise argparse.ArgumentTypeError(f"must be a positive number; got {text}")
-    return val
-
-
-def _non_negative(text: str) -> float:
-    try:
-        val = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not (val >= 0 and math.isfinite(val)):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0; got {text}")
-    return val
-
-
-def _count(text: str) -> int:
-    try:
-        val = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if not 0 <= val <= 20:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 20; got {text}")
-    return val
-
-
 def _risk_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("risk model")
-    g.add_argument("--as-of", type=_date, default=None, metavar="DATE",
+    g.add_argument("--as-of", type=_args.iso_date, default=None, metavar="DATE",
                    help="forecast date YYYY-MM-DD: only incidents before it are used "
                         "(default: the day after the latest incident)")
-    g.add_argument("--horizon-days", type=_positive, default=30.0, metavar="N",
+    g.add_argument("--horizon-days", type=_args.positive, default=30.0, metavar="N",
                    help="risk horizon in days (default 30)")
     g.add_argument("--incidents", nargs="+", default=None, metavar="FILE",
                    help="incident files (default: the project catalogue + the shared ACLED "
@@ -99,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "links carrying the most volume-weighted risk.")
     _risk_options(e)
     _route_options(e)
-    e.add_argument("--top", type=_count, default=10, metavar="N",
+    e.add_argument("--top", type=_args.count, default=10, metavar="N",
                    help="road links to list (default 10, at most 20)")
     e.add_argument("--criticality", action="store_true",
                    help="also rank links by the fuel volume their loss cuts off or diverts")
@@ -138,10 +102,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "alternatives, each with km, hours, P(disruption) and towns passed.")
     r.add_argument("origin", metavar="FROM", help="place name or 'lat,lon'")
     r.add_argument("destination", metavar="TO", help="place name or 'lat,lon'")
-    r.add_argument("--risk-aversion", type=_non_negative, default=None, metavar="A",
+    r.add_argument("--risk-aversion", type=_args.non_negative, default=None, metavar="A",
                    help="hours of travel accepted per expected incident avoided "
                         "(default 24); 0 = fastest")
-    r.add_argument("--alternatives", type=_count, default=3, metavar="K",
+    r.add_argument("--alternatives", type=_args.count, default=3, metavar="K",
                    help="alternatives to look for besides the recommended route (default 3)")
     _risk_options(r)
     r.add_argument("--json", action="store_true", help="print JSON")

@@ -14,18 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
-
-def _km(text: str) -> float:
-    try:
-        val = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of km") from None
-    if not (val > 0 and math.isfinite(val)):
-        raise argparse.ArgumentTypeError(f"must be a positive number of km; got {text}")
-    return val
+from routerisk.cli import _args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="corridor name (see 'routerisk corridors')")
     info.add_argument("--network", metavar="PATH", default=None,
                       help="road graph GraphML (default: the shared trunk network)")
-    info.add_argument("--max-segment-km", type=_km, default=10.0, metavar="KM",
+    info.add_argument("--max-segment-km", type=_args.km, default=10.0, metavar="KM",
                       help="cut roads into pieces of at most KM km (default 10)")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(func=cmd_info)
@@ -64,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--pbf-file", metavar="PATH", help=".osm.pbf extract (read with osmium)")
     src.add_argument("--overpass", action="store_true",
                      help="download the corridor's roads from the Overpass API (internet)")
-    build.add_argument("--max-segment-km", type=_km, default=10.0, metavar="KM",
+    build.add_argument("--max-segment-km", type=_args.km, default=10.0, metavar="KM",
                        help="cut roads into pieces of at most KM km (default 10)")
     build.add_argument("--refresh", action="store_true", help="rebuild even when cached")
     build.add_argument("--cache-dir", metavar="DIR", default=None,

@@ -12,26 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-import pandas as pd
-
+from routerisk.cli import _args
 from routerisk.errors import SpecError
-
-
-def _date(text: str) -> str:
-    try:
-        return pd.Timestamp(text).date().isoformat()
-    except (ValueError, TypeError) as exc:
-        raise argparse.ArgumentTypeError(f"not a date: {text!r} (expected YYYY-MM-DD)") from exc
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive; got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,9 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "risk, fuel exposure, scenarios, backtest) and write a self-contained "
                     "HTML report with its tables (CSV, GeoJSON, GeoPackage) into DIR.")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--as-of", type=_date, default=None, metavar="DATE",
+    p.add_argument("--as-of", type=_args.iso_date, default=None, metavar="DATE",
                    help="forecast date (default: the day after the latest incident)")
-    p.add_argument("--horizon-days", type=_positive_int, default=30, metavar="N",
+    p.add_argument("--horizon-days", type=_args.positive_int, default=30, metavar="N",
                    help="horizon of every probability, days (default 30)")
     p.add_argument("--incidents", nargs="+", default=None, metavar="FILE",
                    help="incident files (routerisk CSV/GeoJSON, ACLED, UCDP; default: the "
@@ -56,10 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-backtest", action="store_true",
                    help="leave out the backtest (saves about half a minute; the page says "
                         "it was skipped)")
-    p.add_argument("--backtest-as-of", type=_date, default=DEFAULT_BACKTEST_AS_OF,
+    p.add_argument("--backtest-as-of", type=_args.iso_date, default=DEFAULT_BACKTEST_AS_OF,
                    metavar="DATE", help="time split of the backtest inside the ACLED file "
                    f"(default {DEFAULT_BACKTEST_AS_OF})")
-    p.add_argument("--backtest-horizon-days", type=_positive_int,
+    p.add_argument("--backtest-horizon-days", type=_args.positive_int,
                    default=DEFAULT_BACKTEST_HORIZON_DAYS, metavar="N",
                    help=f"backtest window, days (default {DEFAULT_BACKTEST_HORIZON_DAYS})")
     p.add_argument("--backtest-incidents", default=None, metavar="FILE",

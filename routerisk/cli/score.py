@@ -22,47 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from routerisk.cli import _args
+
 logger = logging.getLogger(__name__)
-
-
-def _date(text: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if pd.isna(ts):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)")
-    return ts.normalize()
-
-
-def _positive_int(text: str) -> int:
-    try:
-        val = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if val <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number; got {text}")
-    return val
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        val = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if val < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more; got {text}")
-    return val
-
-
-def _km(text: str) -> float:
-    try:
-        val = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of km") from None
-    if not (val > 0 and math.isfinite(val)):
-        raise argparse.ArgumentTypeError(f"must be a positive number of km; got {text}")
-    return val
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,14 +39,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--incidents", nargs="+", metavar="FILE", default=None,
                    help="incident files (routerisk CSV/GeoJSON, ACLED, UCDP); default: the "
                         "project catalogue plus the shared ACLED file when present")
-    p.add_argument("--as-of", type=_date, default=None, metavar="DATE",
+    p.add_argument("--as-of", type=_args.iso_date, default=None, metavar="DATE",
                    help="forecast date (default: the day after the latest incident)")
-    p.add_argument("--horizon-days", type=_positive_int, default=30, metavar="N",
+    p.add_argument("--horizon-days", type=_args.positive_int, default=30, metavar="N",
                    help="horizon in days (default 30)")
     p.add_argument("--network", metavar="PATH", default=None,
                    help="road graph GraphML (default: the shared trunk network, clipped to "
                         "the study area and cut into <= 10 km pieces)")
-    p.add_argument("--n-boot", type=_non_negative_int, default=200, metavar="N",
+    p.add_argument("--n-boot", type=_args.non_negative_int, default=200, metavar="N",
                    help="bootstrap replicates for the interval (default 200; 0: none)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_score)
@@ -99,16 +61,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="training incident files")
     b.add_argument("--test-incidents", nargs="+", required=True, metavar="TEST",
                    help="test incident files (may be the same files: the split is by date)")
-    b.add_argument("--as-of", type=_date, required=True, metavar="DATE",
+    b.add_argument("--as-of", type=_args.iso_date, required=True, metavar="DATE",
                    help="forecast date: fit before it, test from it")
-    b.add_argument("--horizon-days", type=_positive_int, required=True, metavar="N",
+    b.add_argument("--horizon-days", type=_args.positive_int, required=True, metavar="N",
                    help="test window in days")
     b.add_argument("--network", metavar="PATH", default=None,
                    help="road graph GraphML (default: the study network)")
-    b.add_argument("--radius-km", type=_km, default=10.0, metavar="R",
+    b.add_argument("--radius-km", type=_args.km, default=10.0, metavar="R",
                    help="a test incident within R km of a segment makes it positive "
                         "(default 10)")
-    b.add_argument("--routes", type=_non_negative_int, default=300, metavar="N",
+    b.add_argument("--routes", type=_args.non_negative_int, default=300, metavar="N",
                    help="random routes for the route-level check (default 300; 0: skip)")
     b.add_argument("--json", action="store_true", help="print JSON")
     b.set_defaults(func=cmd_backtest)
