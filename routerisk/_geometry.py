@@ -1,4 +1,5 @@
-"""Exact point-to-polyline distances in kilometres, with a grid spatial index.
+"""Exact point-to-polyline distances in kilometres, with a grid spatial index; great-circle
+distances.
 
 Private plumbing for the hazard model and the backtest. Coordinates are projected from
 WGS84 to a spherical azimuthal equidistant projection centred on the study area (lon
@@ -34,8 +35,27 @@ CENTER_LAT = 15.0
 _BLOCK_ELEMENTS = 2_000_000
 
 
-#: Earth radius (km) of the spherical projection (IUGG mean radius).
+#: Earth radius (km) of the spherical projection and of great-circle distances (IUGG mean
+#: radius).
 EARTH_RADIUS_KM = 6371.0088
+
+
+def central_angle(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle angle (radians) between points given in degrees (haversine, broadcastable).
+
+    Multiply by a radius for a distance: :func:`great_circle_km`,
+    :func:`routerisk.network.great_circle_m`.
+    """
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float))
+                              for a in (lat1, lon1, lat2, lon2))
+    a = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in km; arguments in degrees, broadcastable."""
+    return EARTH_RADIUS_KM * central_angle(lat1, lon1, lat2, lon2)
 
 
 def lonlat_to_km(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

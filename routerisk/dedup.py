@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from routerisk._geometry import great_circle_km
 from routerisk.errors import ValidationError
 from routerisk.schema import INCIDENT_COLUMNS, EventType, Target, empty_incident_frame
 
@@ -48,18 +49,10 @@ TARGET_SPECIFICITY: tuple[str, ...] = (
     Target.CIVILIANS.value, Target.TOWN.value, Target.UNKNOWN.value)
 
 _DATE_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
-_EARTH_RADIUS_KM = 6371.0088
 
 
 def _sources(value: object) -> frozenset[str]:
     return frozenset(s.strip() for s in str(value).split(";") if s.strip())
-
-
-def _haversine_km(lat1, lon1, lat2, lon2):
-    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def candidate_pairs(frame: pd.DataFrame, *, days: int = 1, km: float = 5.0) -> pd.DataFrame:
@@ -97,7 +90,7 @@ def candidate_pairs(frame: pd.DataFrame, *, days: int = 1, km: float = 5.0) -> p
             if sources[i] & sources[j]:
                 continue
             a, b = (i, j) if ids[i] < ids[j] else (j, i)
-            d = float(_haversine_km(lat[a], lon[a], lat[b], lon[b]))
+            d = float(great_circle_km(lat[a], lon[a], lat[b], lon[b]))
             if d <= km:
                 rows.append((a, b, d, abs(int(day[a] - day[b]))))
     pairs = pd.DataFrame(rows, columns=cols)

@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from routerisk._geometry import great_circle_km
 from routerisk._paths import PROJECT_ROOT
 from routerisk.errors import SpecError, UnknownNameError, ValidationError
 from routerisk.routing import (
@@ -33,7 +34,6 @@ from routerisk.routing import (
     PathMetrics,
     check_risk_graph,
     fastest_weight,
-    haversine_km,
     horizon_days,
     link_of,
     path_metrics,
@@ -354,7 +354,7 @@ def resolve_stops(G: nx.MultiDiGraph, spec: FuelRoutes, *, gazetteer=None,
                         p = geocode(s.name, country=s.country, gazetteer=gazetteer)
                         lat, lon = p.lat, p.lon
                     node = nearest_node(G, lat, lon)
-                    d = float(haversine_km(lat, lon, G.nodes[node]["y"], G.nodes[node]["x"]))
+                    d = float(great_circle_km(lat, lon, G.nodes[node]["y"], G.nodes[node]["x"]))
                     if d > max_snap_km:
                         raise GeocodeError(f"{d:.0f} km from the nearest road node "
                                            f"(limit {max_snap_km:.0f} km)")

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from routerisk._geometry import great_circle_km
 from routerisk._paths import GAZETTEER_FILE, shared_file
 from routerisk.errors import GeocodeError
 
@@ -92,11 +92,8 @@ def load_gazetteer(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     return _load(str(Path(resolved).resolve()))
 
 
-def _haversine_km(lat1, lon1, lat2, lon2):
-    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 6371.0088 * 2 * np.arcsin(np.sqrt(a))
+#: The old name, still imported by ``incidents/geocode_catalogue.py``.
+_haversine_km = great_circle_km
 
 
 def candidates(name: str, *, country: str | None = None,
@@ -163,8 +160,8 @@ def geocode(name: str, *, country: str | None = None,
     if len(tied) > 1 and not (best["population"] > 0 and
                               (tied["population"].fillna(0) < best["population"]).sum()
                               == len(tied) - 1):
-        dist = _haversine_km(best["lat"], best["lon"], tied["lat"].to_numpy(),
-                             tied["lon"].to_numpy())
+        dist = great_circle_km(best["lat"], best["lon"], tied["lat"].to_numpy(),
+                               tied["lon"].to_numpy())
         far = tied[dist > SAME_PLACE_KM]
         if len(far):
             listed = "; ".join(

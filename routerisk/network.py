@@ -29,6 +29,7 @@ import numpy as np
 import osmnx as ox
 from shapely.geometry import LineString
 
+from routerisk._geometry import central_angle
 from routerisk._paths import NETWORK_FILE, PROJECT_ROOT, shared_file
 from routerisk.errors import DataNotFoundError, SpecError
 from routerisk.segments import DEFAULT_MAX_LENGTH_M, segmentize
@@ -262,11 +263,7 @@ def node_coords(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle (haversine) distance in metres; arguments in degrees, broadcastable."""
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float))
-                              for a in (lat1, lon1, lat2, lon2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return EARTH_RADIUS_M * central_angle(lat1, lon1, lat2, lon2)
 
 
 def nearest_node(G: nx.MultiDiGraph, lat: float, lon: float, *,

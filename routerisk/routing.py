@@ -39,6 +39,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString
 
+from routerisk._geometry import great_circle_km
 from routerisk.errors import NodeNotFoundError, NoRouteError, SpecError
 
 log = logging.getLogger(__name__)
@@ -426,20 +427,12 @@ def resolve_place(G: nx.MultiDiGraph, place: str | tuple[float, float], *,
         query = str(place)
     p = geocode(query, country=country, gazetteer=gazetteer)
     node = nearest_node(G, p.lat, p.lon)
-    snap = haversine_km(p.lat, p.lon, G.nodes[node]["y"], G.nodes[node]["x"])
+    snap = great_circle_km(p.lat, p.lon, G.nodes[node]["y"], G.nodes[node]["x"])
     if snap > max_snap_km:
         raise NodeNotFoundError(
             f"'{query}' ({p.lat:.4f},{p.lon:.4f}) is {snap:.0f} km from the nearest road of "
             f"the network (limit {max_snap_km:.0f} km): is it inside the study area?")
     return ResolvedPlace(query, p.name, p.lat, p.lon, node, snap)
-
-
-def haversine_km(lat1, lon1, lat2, lon2):
-    """Great-circle distance in km (vectorised)."""
-    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 6371.0088 * 2 * np.arcsin(np.sqrt(a))
 
 
 # --------------------------------------------------------------------------- route search

@@ -33,6 +33,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from routerisk._geometry import great_circle_km
 from routerisk._paths import PROJECT_ROOT
 from routerisk.errors import NoRouteError, SpecError, UnknownNameError, ValidationError
 from routerisk.fuel import (
@@ -51,7 +52,6 @@ from routerisk.routing import (
     distance_to_network_km,
     edges_near,
     fastest_weight,
-    haversine_km,
     horizon_days,
     link_of,
     path_metrics,
@@ -221,8 +221,8 @@ def _catalogue_radius(town: str, lat: float, lon: float, catalogue) -> float | N
     named = rows[rows["place"].astype(str).map(normalize_name) == key]
     if named.empty:
         return None
-    dist = haversine_km(lat, lon, named["latitude"].to_numpy(float),
-                        named["longitude"].to_numpy(float))
+    dist = great_circle_km(lat, lon, named["latitude"].to_numpy(float),
+                           named["longitude"].to_numpy(float))
     named = named[dist <= CATALOGUE_MATCH_KM]
     if named.empty:
         return None

@@ -12,12 +12,12 @@ import shapely
 
 from routerisk._geometry import (
     Polylines,
+    great_circle_km,
     lonlat_to_km,
     pairs_within,
     point_polyline_distance_km,
 )
 from routerisk.errors import RouteRiskError, SpecError, ValidationError
-from routerisk.gazetteer import _haversine_km
 from routerisk.hazard import (
     DEFAULT_SEVERITY,
     HazardModel,
@@ -55,7 +55,7 @@ def test_projection_distances_match_great_circle_within_one_percent():
     for i in range(len(lon)):
         for j in range(i + 1, len(lon)):
             plane = math.hypot(x[i] - x[j], y[i] - y[j])
-            sphere = _haversine_km(lat[i], lon[i], lat[j], lon[j])
+            sphere = great_circle_km(lat[i], lon[i], lat[j], lon[j])
             assert plane == pytest.approx(sphere, rel=0.01)
 
 
