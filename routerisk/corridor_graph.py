@@ -25,7 +25,7 @@ from shapely.geometry import LineString, Point
 
 from routerisk.corridors import Corridor, Waypoint, corridor_polygon, get_corridor
 from routerisk.errors import NoRouteError, SpecError
-from routerisk.network import great_circle_m, nearest_node
+from routerisk.network import great_circle_m, nearest_node, path_edges
 
 log = logging.getLogger(__name__)
 
@@ -332,8 +332,7 @@ def route_line(G: nx.MultiDiGraph, path: Sequence[Hashable],
         n = G.nodes[path[0]]
         return LineString([(n["x"], n["y"]), (n["x"], n["y"])])
     coords: list[tuple[float, float]] = []
-    for u, v in zip(path[:-1], path[1:], strict=True):
-        k = min(G[u][v], key=lambda key: float(G[u][v][key].get(weight, np.inf)))
+    for u, v, k in path_edges(G, path, weight):
         geom = G[u][v][k].get("geometry")
         pts = list(geom.coords) if geom is not None else [
             (G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
@@ -355,7 +354,6 @@ def corridor_summary(G: nx.MultiDiGraph, corridor: Corridor | str,
         ``hours``, ``segments``, ``towns`` (node ``city`` names passed) and ``waypoints``
         (the corridor's waypoints within 10 km of the route).
     """
-    from routerisk.network import path_edges
     from routerisk.segments import road_pieces
 
     c = get_corridor(corridor)

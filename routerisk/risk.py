@@ -26,6 +26,7 @@ import pandas as pd
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, RouteRiskError, SpecError
 from routerisk.hazard import DAYS_PER_YEAR, EdgeLines, HazardModel, edge_lines
+from routerisk.network import path_edges
 
 SEGMENT_COLUMNS = ("length_m", "rate_per_km_yr", "mu", "p_disrupt")
 
@@ -128,9 +129,8 @@ class RouteRisk:
         }
 
 
-def path_edges(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *, weight: str = "length"
-               ) -> list[tuple[Any, Any, Any]]:
-    """The ``(u, v, key)`` of each step of a node path (the parallel edge of least weight).
+def _route_steps(G: nx.MultiDiGraph, path_nodes: Sequence[Any]) -> list[tuple[Any, Any, Any]]:
+    """The ``(u, v, key)`` of each step of a node path (the parallel edge of least length).
 
     Raises
     ------
@@ -145,14 +145,10 @@ def path_edges(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *, weight: str = "
     for n in nodes:
         if n not in G:
             raise NodeNotFoundError(f"node {n!r} is not on the road graph")
-    out = []
     for u, v in zip(nodes[:-1], nodes[1:], strict=True):
         if not G.has_edge(u, v):
             raise NoRouteError(f"no edge from node {u!r} to node {v!r}")
-        keys = G[u][v]
-        k = min(keys, key=lambda kk: (keys[kk].get(weight, np.inf), str(kk)))
-        out.append((u, v, k))
-    return out
+    return path_edges(G, nodes, weight="length")
 
 
 def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
@@ -189,7 +185,7 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
     random_state
         Seed of the bootstrap.
     """
-    steps = path_edges(G, path_nodes)
+    steps = _route_steps(G, path_nodes)
     sub = nx.MultiDiGraph()
     sub.graph.update(G.graph)
     for u, v, k in steps:
