@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,14 +141,22 @@ class EdgeLines:
 
     def undirected(self) -> np.ndarray:
         """Positions of one edge per two-way road piece (``u -> v`` and ``v -> u``)."""
-        seen: set[tuple[Any, Any, Any]] = set()
-        keep = []
-        for pos, (u, v, k) in enumerate(self.index):
-            key = (u, v, k) if str(u) <= str(v) else (v, u, k)
-            if key not in seen:
-                seen.add(key)
-                keep.append(pos)
-        return np.asarray(keep, dtype=np.int64)
+        return undirected_positions(self.index)
+
+
+def undirected_positions(index: Iterable[tuple[Any, Any, Any]]) -> np.ndarray:
+    """Positions in a ``(u, v, key)`` sequence of one edge per two-way road piece.
+
+    ``u -> v`` and ``v -> u`` with the same key count once; the first one met is kept.
+    """
+    seen: set[tuple[Any, Any, Any]] = set()
+    keep = []
+    for pos, (u, v, k) in enumerate(index):
+        key = (u, v, k) if str(u) <= str(v) else (v, u, k)
+        if key not in seen:
+            seen.add(key)
+            keep.append(pos)
+    return np.asarray(keep, dtype=np.int64)
 
 
 def edge_lines(G: nx.MultiDiGraph) -> EdgeLines:

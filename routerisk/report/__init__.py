@@ -321,8 +321,9 @@ def _plain(obj: Any) -> Any:
 def _map_segments(segments: gpd.GeoDataFrame,
                   corridors: Sequence[g.CorridorResult]) -> gpd.GeoDataFrame:
     """One row per two-way road piece, with the corridor km where the piece is on one."""
-    pos = g._undirected_positions(list(zip(segments["u"], segments["v"], segments["key"],
-                                           strict=True)))
+    from routerisk.hazard import undirected_positions
+
+    pos = undirected_positions(zip(segments["u"], segments["v"], segments["key"], strict=True))
     seg = segments.iloc[pos].copy()
     on: dict[tuple, list[str]] = {}
     for r in corridors:

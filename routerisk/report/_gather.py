@@ -115,18 +115,6 @@ def gather_incidents(paths: Sequence[str | os.PathLike[str]] | None) -> Incident
 
 
 # --------------------------------------------------------------------------- segments
-def _undirected_positions(index: Sequence[tuple]) -> np.ndarray:
-    """One position per two-way road piece (``u → v`` and ``v → u`` drawn once)."""
-    seen: set = set()
-    keep = []
-    for pos, (u, v, k) in enumerate(index):
-        key = (u, v, k) if str(u) <= str(v) else (v, u, k)
-        if key not in seen:
-            seen.add(key)
-            keep.append(pos)
-    return np.asarray(keep, dtype=np.int64)
-
-
 def _node_labels(G: nx.MultiDiGraph, nodes: set) -> dict[Hashable, str]:
     try:
         fuel = stage("routerisk.fuel", "node_label")
@@ -178,6 +166,7 @@ def contributing_incidents(segments: gpd.GeoDataFrame, incidents: gpd.GeoDataFra
         Aligned with ``segments``: ``n_incidents`` and ``incidents_note`` (the
         ``n_listed`` most recent, "date type (place)").
     """
+    from routerisk.hazard import undirected_positions
     from routerisk.schema import VIOLENT_TYPES
 
     out = pd.DataFrame({"n_incidents": 0, "incidents_note": ""}, index=segments.index)
@@ -187,8 +176,8 @@ def contributing_incidents(segments: gpd.GeoDataFrame, incidents: gpd.GeoDataFra
     if inc.empty or segments.empty:
         return out
     # one query per two-way road piece; the reverse direction gets the same answer
-    und = _undirected_positions(list(zip(segments["u"], segments["v"], segments["key"],
-                                         strict=True)))
+    und = undirected_positions(zip(segments["u"], segments["v"], segments["key"],
+                                   strict=True))
     seg_m = segments.iloc[und][["geometry"]].to_crs(LAEA)
     inc_m = inc[["date", "event_type", "place", "geometry"]].to_crs(LAEA)
     pairs = gpd.sjoin(inc_m, seg_m, predicate="dwithin", distance=reach_km * 1000.0,

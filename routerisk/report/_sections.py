@@ -264,10 +264,10 @@ def backtest_section(result: Any) -> Section:
 # --------------------------------------------------------------------------- segments
 def segments_section(segments: pd.DataFrame, *, horizon_days: int, n: int = 25) -> Section:
     """The riskiest road pieces of the whole network."""
-    from routerisk.report._gather import _undirected_positions
+    from routerisk.hazard import undirected_positions
 
-    und = segments.iloc[_undirected_positions(
-        list(zip(segments["u"], segments["v"], segments["key"], strict=True)))]
+    und = segments.iloc[undirected_positions(
+        zip(segments["u"], segments["v"], segments["key"], strict=True))]
     top = und.sort_values("p_disrupt", ascending=False, kind="stable").head(n)
     body = (_p(f"The {n} riskiest road pieces of the study network (one direction each). "
                f"All {len(segments):,} directed pieces are in segments.csv, segments.geojson "
