@@ -36,7 +36,6 @@ from routerisk.hazard import (
     DAYS_PER_YEAR,
     HazardModel,
     _as_timestamp,
-    _subset_vertices,
     edge_lines,
     validate_incidents,
 )
@@ -165,10 +164,7 @@ def backtest(train: pd.DataFrame, test: pd.DataFrame, *, as_of: Any, horizon_day
         model = HazardModel(horizon_days=horizon_days, radius_km=radius_km)
     model.fit(train_df, as_of=as_of_ts, G=G)
 
-    el = edge_lines(G)
-    und = el.undirected()
-    lines = Polylines.from_arrays(*_subset_vertices(el.lines, und), len(und))
-    length_km = el.length_km[und]
+    lines, length_km = edge_lines(G).undirected_lines()
     horizon = pd.Timedelta(days=horizon_days)
 
     rate = model.rate_from_mass(model._mass(lines), length_km)

@@ -143,6 +143,12 @@ class EdgeLines:
         """Positions of one edge per two-way road piece (``u -> v`` and ``v -> u``)."""
         return undirected_positions(self.index)
 
+    def undirected_lines(self) -> tuple[Polylines, np.ndarray]:
+        """The polylines of :meth:`undirected` and their road lengths (km), in that order."""
+        und = self.undirected()
+        return (Polylines.from_arrays(*_subset_vertices(self.lines, und), len(und)),
+                self.length_km[und])
+
 
 def undirected_positions(index: Iterable[tuple[Any, Any, Any]]) -> np.ndarray:
     """Positions in a ``(u, v, key)`` sequence of one edge per two-way road piece.
@@ -556,10 +562,7 @@ class HazardModel:
         return sp.csr_matrix((k, (li, pi)), shape=(lines.n, len(self.source_x_)))
 
     def _fit_cv(self, G: nx.MultiDiGraph, grid: list[tuple[float, float]]) -> None:
-        el = edge_lines(G)
-        und = el.undirected()
-        sub = Polylines.from_arrays(*_subset_vertices(el.lines, und), len(und))
-        length_km = el.length_km[und]
+        sub, length_km = edge_lines(G).undirected_lines()
         origins = self._origins()
         self.cv_origins_ = origins
         tau = self.horizon_days / DAYS_PER_YEAR
