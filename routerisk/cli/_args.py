@@ -24,12 +24,16 @@ def iso_date(text: str) -> dt.date:
     return _convert(text, dt.date.fromisoformat, "a date (YYYY-MM-DD)")
 
 
+def _positive_float(text: str, unit: str = "") -> float:
+    val = _convert(text, float, f"a number{unit}")
+    if not (val > 0 and math.isfinite(val)):
+        raise argparse.ArgumentTypeError(f"must be a positive number{unit}; got {text}")
+    return val
+
+
 def positive(text: str) -> float:
     """A finite number > 0."""
-    val = _convert(text, float, "a number")
-    if not (val > 0 and math.isfinite(val)):
-        raise argparse.ArgumentTypeError(f"must be a positive number; got {text}")
-    return val
+    return _positive_float(text)
 
 
 def non_negative(text: str) -> float:
@@ -42,10 +46,7 @@ def non_negative(text: str) -> float:
 
 def km(text: str) -> float:
     """A distance in km: a finite number > 0."""
-    val = _convert(text, float, "a number of km")
-    if not (val > 0 and math.isfinite(val)):
-        raise argparse.ArgumentTypeError(f"must be a positive number of km; got {text}")
-    return val
+    return _positive_float(text, " of km")
 
 
 def positive_int(text: str) -> int:
