@@ -11,7 +11,8 @@ Stages, each one module (a module imports only stages before it):
   :mod:`routerisk.criticality`, :mod:`routerisk.routing`;
 - the analyst report: :mod:`routerisk.report`.
 
-The most used functions are re-exported here::
+The most used functions are re-exported here (names that would shadow a submodule, such
+as ``routerisk.backtest``, are not)::
 
     import routerisk as rr
     G = rr.load_study_network()
@@ -23,8 +24,7 @@ The most used functions are re-exported here::
 
 __version__ = "0.1.0"
 
-from routerisk.backtest import backtest  # noqa: E402
-from routerisk.corridor_graph import corridor_graph, corridor_route  # noqa: E402
+from routerisk.corridor_graph import corridor_route  # noqa: E402
 from routerisk.corridors import get_corridor, load_corridors  # noqa: E402
 from routerisk.errors import (  # noqa: E402
     DataNotFoundError,
@@ -64,8 +64,6 @@ __all__ = [
     "SpecError",
     "UnknownNameError",
     "ValidationError",
-    "backtest",
-    "corridor_graph",
     "corridor_route",
     "default_incidents",
     "exposure",
