@@ -7,7 +7,6 @@ the browser tests fail with a message saying how to install them.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
@@ -106,8 +105,7 @@ def test_map_renders_its_layers_without_console_errors(page, report):
     for name in ("Road segments", "Seed corridors", "Fuel-import routes",
                  "Incidents, last 12 months"):
         assert any(o.startswith(name) for o in overlays), overlays
-    if importlib.util.find_spec("routerisk.scenarios") is not None:
-        assert any(o.startswith("Scenario closures") for o in overlays), overlays
+    assert any(o.startswith("Scenario closures") for o in overlays), overlays
     assert driver.execute_script("return document.querySelectorAll('.rr-legend').length") == 1
     errors = severe_console_errors(driver, allow=(TILE_HOST,))
     assert errors == [], errors
@@ -183,10 +181,6 @@ def test_fuel_and_scenarios_side_by_side(report):
     assert routes["p_disrupt"].between(0, 1).all()
     html = report["html"]
     assert "id='fuel-routes'" in html
-    if importlib.util.find_spec("routerisk.scenarios") is None:
-        assert "the seed scenarios could not be run" in html
-        pytest.fail("routerisk.scenarios is not available: the report shows the scenarios "
-                    "as missing")
     from routerisk.report._gather import scenario_preset_names
 
     scen = pd.read_csv(report["dir"] / "scenarios.csv")
@@ -207,9 +201,7 @@ def test_backtest_has_model_and_both_baselines(report):
 def test_geopackage_opens_with_every_layer(report):
     gpkg = report["dir"] / "routerisk.gpkg"
     layers = dict(pyogrio.list_layers(gpkg))
-    expected = {"segments", "incidents", "corridors", "fuel_routes"}
-    if importlib.util.find_spec("routerisk.scenarios") is not None:
-        expected.add("closures")
+    expected = {"segments", "incidents", "corridors", "fuel_routes", "closures"}
     assert expected <= set(layers)
     info = pyogrio.read_info(gpkg, layer="segments")
     assert info["features"] == len(pd.read_csv(report["dir"] / "segments.csv"))

@@ -64,7 +64,8 @@ class ReportResult:
     timings
         Step name → wall-clock seconds.
     missing
-        Stages or sections that could not be produced, with the reason.
+        Sections left out on request, with the reason (the backtest with
+        ``backtest=False``).
     as_of, horizon_days
         The forecast date and horizon used.
     """
@@ -154,48 +155,23 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     segments = segments.join(contrib)
 
     # corridors ------------------------------------------------------------------------
-    corridors: list[g.CorridorResult] = []
-    try:
-        corridors = timer.run("corridors", g.gather_corridors, G, model, segments,
-                              horizon_days=horizon_days, n_boot=n_boot)
-        corridor_sec = s.corridors_section(corridors, horizon_days=horizon_days)
-    except g.StageMissing as exc:
-        missing.append(f"corridor risk: {exc}")
-        corridor_sec = s.missing_section("corridors", "Corridors",
-                                         "the corridor routes and their risk", str(exc))
+    corridors = timer.run("corridors", g.gather_corridors, G, model, segments,
+                          horizon_days=horizon_days, n_boot=n_boot)
+    corridor_sec = s.corridors_section(corridors, horizon_days=horizon_days)
     corridor_gdf = g.corridor_frame(corridors)
 
     # fuel exposure and scenarios ------------------------------------------------------
-    fuel = None
-    try:
-        fuel = timer.run("fuel exposure", g.gather_fuel, G)
-        fuel_html = s.fuel_block(fuel, horizon_days=horizon_days)
-    except g.StageMissing as exc:
-        missing.append(f"fuel exposure: {exc}")
-        fuel_html = f"<div class='status'>Not available: {exc}.</div>"
-    scen = None
-    try:
-        scen = timer.run("scenarios", g.gather_scenarios, G, fuel)
-        scen_html = s.scenario_block(scen)
-    except g.StageMissing as exc:
-        missing.append(f"scenarios: {exc}")
-        scen_html = (f"<div class='status'><b>Not available in this report:</b> the seed "
-                     f"scenarios could not be run because {exc}.</div>")
-    exposure_sec = s.exposure_section(fuel_html=fuel_html, scenario_html=scen_html)
-    if fuel is None or scen is None:
-        exposure_sec.status = "missing"
+    fuel = timer.run("fuel exposure", g.gather_fuel, G)
+    scen = timer.run("scenarios", g.gather_scenarios, G)
+    exposure_sec = s.exposure_section(fuel_html=s.fuel_block(fuel, horizon_days=horizon_days),
+                                      scenario_html=s.scenario_block(scen))
 
     # backtest -------------------------------------------------------------------------
     bt = None
     if backtest:
-        try:
-            bt = timer.run("backtest", g.gather_backtest, G, acled=backtest_incidents,
-                           as_of=backtest_as_of, horizon_days=backtest_horizon_days)
-            backtest_sec = s.backtest_section(bt)
-        except g.StageMissing as exc:
-            missing.append(f"backtest: {exc}")
-            backtest_sec = s.missing_section("backtest", "Backtest: how far to trust the "
-                                             "numbers", "the backtest", str(exc))
+        bt = timer.run("backtest", g.gather_backtest, G, acled=backtest_incidents,
+                       as_of=backtest_as_of, horizon_days=backtest_horizon_days)
+        backtest_sec = s.backtest_section(bt)
     else:
         backtest_sec = Section(
             "backtest", "Backtest: how far to trust the numbers",

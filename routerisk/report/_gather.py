@@ -2,15 +2,13 @@
 
 Each ``gather_*`` function calls one stage through its public API (network, incidents,
 hazard and risk, corridors, fuel exposure, scenarios, backtest) and returns frames the
-section and map builders can use without knowing the stages. A stage whose module is not
-installed is recorded as missing (the page says so) instead of failing the whole report;
-any :class:`~routerisk.errors.RouteRiskError` from a stage is a real problem and propagates,
+section and map builders can use without knowing the stages. Any
+:class:`~routerisk.errors.RouteRiskError` from a stage is a real problem and propagates,
 except for one corridor, route or scenario, whose error is shown in its own place.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import time
@@ -32,24 +30,6 @@ log = logging.getLogger(__name__)
 
 #: Equal-area projection centred on West Africa (metres), for distances and buffers.
 LAEA = "+proj=laea +lat_0=13 +lon_0=-7 +x_0=0 +y_0=0 +datum=WGS84 +units=m"
-
-
-class StageMissing(Exception):
-    """A pipeline stage (module or function) is not available in this installation."""
-
-
-def stage(module: str, *names: str) -> Any:
-    """Import a stage module and check it has ``names``; raise :class:`StageMissing` if not."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
-            raise StageMissing(f"module {module} is not available") from exc
-        raise
-    absent = [n for n in names if not hasattr(mod, n)]
-    if absent:
-        raise StageMissing(f"{module} has no {', '.join(absent)}")
-    return mod
 
 
 @dataclass
@@ -93,7 +73,7 @@ def gather_incidents(paths: Sequence[str | os.PathLike[str]] | None) -> Incident
     the frames are combined and deduplicated with :func:`routerisk.readers.combine`, as
     :func:`routerisk.readers.default_incidents` does for the defaults.
     """
-    readers = stage("routerisk.readers", "read_incidents", "combine", "detect_format")
+    import routerisk.readers as readers
     from routerisk._paths import ACLED_FILE, optional_shared_file
 
     if paths:
@@ -116,10 +96,8 @@ def gather_incidents(paths: Sequence[str | os.PathLike[str]] | None) -> Incident
 
 # --------------------------------------------------------------------------- segments
 def _node_labels(G: nx.MultiDiGraph, nodes: set) -> dict[Hashable, str]:
-    try:
-        fuel = stage("routerisk.fuel", "node_label")
-    except StageMissing:
-        return {n: f"{G.nodes[n]['y']:.3f},{G.nodes[n]['x']:.3f}" for n in nodes}
+    import routerisk.fuel as fuel
+
     return {n: fuel.node_label(G, n) for n in nodes}
 
 
@@ -240,9 +218,9 @@ def gather_corridors(G: nx.MultiDiGraph, model: Any, segments: gpd.GeoDataFrame,
                      horizon_days: float, n_boot: int = 200) -> list[CorridorResult]:
     """Route risk with its bootstrap interval, risk profile and top ten segments of every
     corridor in ``networks/corridors.toml``."""
-    corridors = stage("routerisk.corridors", "load_corridors")
-    cgraph = stage("routerisk.corridor_graph", "corridor_route")
-    risk = stage("routerisk.risk", "route_risk")
+    import routerisk.corridor_graph as cgraph
+    import routerisk.corridors as corridors
+    import routerisk.risk as risk
     from routerisk.network import nearest_node
 
     labels = segments.set_index(["u", "v", "key"])["road"]
@@ -322,7 +300,7 @@ class FuelData:
 
 def gather_fuel(G: nx.MultiDiGraph) -> FuelData:
     """Exposure of the fuel-import routes (:func:`routerisk.fuel.exposure`)."""
-    fuel = stage("routerisk.fuel", "exposure")
+    import routerisk.fuel as fuel
     exp = fuel.exposure(G, top_segments=15)
     table = exp.routes.reset_index()
     geoms = [_path_geometry(G, exp.paths[name]) for name in table["route"]]
@@ -340,8 +318,8 @@ def gather_backtest(G: nx.MultiDiGraph, *, acled: str | os.PathLike[str] | None,
     scored on the violent events of ``[as_of, as_of + horizon_days)`` of the same file
     (:func:`routerisk.backtest.backtest`).
     """
-    bt = stage("routerisk.backtest", "backtest")
-    readers = stage("routerisk.readers", "read_incidents")
+    import routerisk.backtest as bt
+    import routerisk.readers as readers
     from routerisk._paths import ACLED_FILE, shared_file
 
     path = shared_file(ACLED_FILE, path=acled, what="ACLED file for the backtest",
@@ -368,7 +346,7 @@ class ScenarioData:
 
 def scenario_preset_names() -> list[str]:
     """Names of the scenario presets in ``networks/scenarios.toml``."""
-    scen = stage("routerisk.scenarios", "load_presets")
+    import routerisk.scenarios as scen
     return list(scen.load_presets().scenarios)
 
 
@@ -376,12 +354,14 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f} %" if np.isfinite(x) else "n/a"
 
 
-def gather_scenarios(G: nx.MultiDiGraph, fuel: FuelData | None) -> ScenarioData:
+def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
     """Run every preset of ``networks/scenarios.toml`` (:func:`routerisk.scenarios.run_scenario`)
     on the risk-annotated graph, against the baseline."""
-    scen = stage("routerisk.scenarios", "load_presets", "run_scenario")
+    import routerisk.scenarios as scen
+    from routerisk.readers import load_catalogue
+
     presets = scen.load_presets()
-    catalogue = stage("routerisk.readers", "load_catalogue").load_catalogue()
+    catalogue = load_catalogue()
     rows, closure_rows, closure_geoms = [], [], []
     notes: list[str] = []
     for name, sc in presets.scenarios.items():

@@ -17,8 +17,7 @@ from routerisk.report._map import MapFragment
 class Section:
     """One section of the page.
 
-    ``status`` is ``"ok"``, ``"missing"`` (a pipeline stage was not available: the section
-    explains what is missing) or ``"skipped"`` (left out on request).
+    ``status`` is ``"ok"`` or ``"skipped"`` (left out on request).
     """
 
     id: str
@@ -47,8 +46,8 @@ main > section h2 { font-size: 18px; margin: 4px 0 8px; }
 main > section h3 { font-size: 15px; margin: 16px 0 6px; }
 .lead { color: var(--muted); margin: 0 0 10px; max-width: 1000px; }
 .note { color: var(--muted); font-size: 12px; margin: 4px 0; }
-.missing, .skipped { border-left: 5px solid #e6a700; }
-.missing .status, .skipped .status { background: #fff7e0; padding: 8px 10px;
+.skipped { border-left: 5px solid #e6a700; }
+.skipped .status { background: #fff7e0; padding: 8px 10px;
                                      border-radius: 4px; }
 table.rr-table { border-collapse: collapse; font-size: 12.5px; margin: 6px 0 10px; }
 table.rr-table caption { text-align: left; font-weight: 600; padding: 4px 0; }

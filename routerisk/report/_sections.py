@@ -46,13 +46,6 @@ def _p(text: str, cls: str = "lead") -> str:
     return f"<p class='{cls}'>{html.escape(text)}</p>"
 
 
-def missing_section(sec_id: str, title: str, what: str, reason: str) -> Section:
-    """A section standing in for a stage that is not available."""
-    body = (f"<div class='status'><b>Not available in this report:</b> {html.escape(what)} "
-            f"could not be computed because {html.escape(reason)}.</div>")
-    return Section(sec_id, title, body, status="missing")
-
-
 # --------------------------------------------------------------------------- map
 def map_section(*, horizon_days: int, as_of: str, segments: pd.DataFrame,
                 kpis: Sequence[tuple[str, str]], tiles: bool) -> Section:
