@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import time
 
-from routerisk.criticality import criticality, criticality_full_recompute
-from routerisk.fuel import load_routes, resolve_stops, route_paths
-from routerisk.network import load_study_network
-from routerisk.routing import link_index
+from routerisk.network.io import load_study_network
+from routerisk.supply.criticality import criticality, criticality_full_recompute
+from routerisk.supply.exposure import resolve_stops, route_paths
+from routerisk.supply.fuel_routes import load_routes
+from routerisk.supply.paths import link_index
 
 
 def main() -> None:

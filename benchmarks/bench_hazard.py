@@ -118,8 +118,9 @@ def _tiny_graph():
 
 
 def part_ours(n_segments: int, n_incidents: int) -> dict:
-    from routerisk._geometry import Polylines, lonlat_to_km
-    from routerisk.hazard import HazardModel
+    from routerisk.geo.grid import Polylines
+    from routerisk.geo.projection import lonlat_to_km
+    from routerisk.model.hazard import HazardModel
 
     lon, lat, index, n = make_segments(n_segments)
     incidents = make_incidents(n_incidents)
@@ -146,8 +147,8 @@ def part_baseline(n_segments: int, n_incidents: int, n_sample: int) -> dict:
     import pandas as pd
     import shapely
 
-    from routerisk._geometry import lonlat_to_km, projection_crs
-    from routerisk.hazard import DEFAULT_SEVERITY, kernel_values
+    from routerisk.geo.projection import lonlat_to_km, projection_crs
+    from routerisk.model.kernels import DEFAULT_SEVERITY, kernel_values
 
     lon, lat, index, n = make_segments(n_segments)
     incidents = make_incidents(n_incidents)

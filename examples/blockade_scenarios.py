@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 
-from routerisk.fuel import load_routes
-from routerisk.readers import load_catalogue
-from routerisk.routing import risk_network
-from routerisk.scenarios import load_presets, run_scenario
+from routerisk.incidents.io import load_catalogue
+from routerisk.supply.fuel_routes import load_routes
+from routerisk.supply.routing import risk_network
+from routerisk.supply.scenario_spec import load_presets
+from routerisk.supply.scenarios import run_scenario
 
 
 def show(result) -> None:

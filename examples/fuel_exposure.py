@@ -12,9 +12,10 @@ Run: ``python examples/fuel_exposure.py``
 
 from __future__ import annotations
 
-from routerisk.criticality import criticality
-from routerisk.fuel import exposure, load_routes
-from routerisk.routing import risk_network
+from routerisk.supply.criticality import criticality
+from routerisk.supply.exposure import exposure
+from routerisk.supply.fuel_routes import load_routes
+from routerisk.supply.routing import risk_network
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from routerisk.routing import risk_network, route
+from routerisk.supply.routing import risk_network, route
 
 
 def line(label: str, m, extra: str = "") -> str:

@@ -8,11 +8,11 @@ corridor's 30-day disruption probability with its bootstrap interval and riskies
 
 from __future__ import annotations
 
-import routerisk.corridor_graph as cg
-from routerisk.hazard import HazardModel
-from routerisk.network import load_study_network
-from routerisk.readers import default_incidents
-from routerisk.risk import route_risk
+import routerisk.network.corridor_graph as cg
+from routerisk.incidents.io import default_incidents
+from routerisk.model.hazard import HazardModel
+from routerisk.model.risk import route_risk
+from routerisk.network.io import load_study_network
 
 CORRIDORS = ("dakar-kayes-bamako", "abidjan-sikasso-bamako", "bamako-segou")
 HORIZON_DAYS = 30

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from routerisk.gazetteer import _haversine_km, candidates, geocode, load_gazetteer
+from routerisk.geo.gazetteer import _haversine_km, candidates, geocode, load_gazetteer
 
 #: The catalogue beside this script.
 CATALOGUE = Path(__file__).resolve().with_name("catalogue.csv")

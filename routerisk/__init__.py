@@ -24,8 +24,6 @@ as ``routerisk.backtest``, are not)::
 
 __version__ = "0.1.0"
 
-from routerisk.corridor_graph import corridor_route  # noqa: E402
-from routerisk.corridors import get_corridor, load_corridors  # noqa: E402
 from routerisk.errors import (  # noqa: E402
     DataNotFoundError,
     GeocodeError,
@@ -36,22 +34,21 @@ from routerisk.errors import (  # noqa: E402
     UnknownNameError,
     ValidationError,
 )
-from routerisk.fuel import exposure, load_routes  # noqa: E402
-from routerisk.gazetteer import geocode  # noqa: E402
-from routerisk.hazard import HazardModel  # noqa: E402
-from routerisk.network import (  # noqa: E402
-    graph_from_osm_file,
-    graph_from_overpass,
-    graph_from_pbf,
-    load_network,
-    load_study_network,
-    nearest_node,
-)
-from routerisk.readers import default_incidents, load_catalogue, read_incidents  # noqa: E402
-from routerisk.risk import route_risk, segment_risk  # noqa: E402
-from routerisk.routing import route  # noqa: E402
-from routerisk.scenarios import load_presets, run_scenario  # noqa: E402
-from routerisk.segments import segmentize  # noqa: E402
+from routerisk.geo.gazetteer import geocode
+from routerisk.incidents.io import default_incidents, load_catalogue, read_incidents
+from routerisk.model.hazard import HazardModel
+from routerisk.model.risk import route_risk, segment_risk
+from routerisk.network.corridor_graph import corridor_route
+from routerisk.network.corridors import get_corridor, load_corridors
+from routerisk.network.io import load_network, load_study_network
+from routerisk.network.nodes import nearest_node
+from routerisk.network.osm import graph_from_osm_file, graph_from_overpass, graph_from_pbf
+from routerisk.network.segments import segmentize
+from routerisk.supply.exposure import exposure
+from routerisk.supply.fuel_routes import load_routes
+from routerisk.supply.routing import route
+from routerisk.supply.scenario_spec import load_presets
+from routerisk.supply.scenarios import run_scenario
 
 __all__ = [
     "__version__",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from routerisk._paths import GAZETTEER_FILE, shared_file
-from routerisk.gazetteer import load_gazetteer
+from routerisk.config import GAZETTEER_FILE, shared_file
+from routerisk.geo.gazetteer import load_gazetteer
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def gazetteer():
 @pytest.fixture(scope="session")
 def trunk_network():
     """The shared OSM-derived trunk network (do not modify: copy first)."""
-    from routerisk.network import load_network
+    from routerisk.network.io import load_network
 
     return load_network()
 
@@ -25,7 +25,7 @@ def trunk_network():
 @pytest.fixture(scope="session")
 def study_network():
     """The default study network, clipped and cut into <= 10 km pieces (do not modify)."""
-    from routerisk.network import load_study_network
+    from routerisk.network.io import load_study_network
 
     return load_study_network()
 
@@ -33,8 +33,8 @@ def study_network():
 @pytest.fixture(scope="session")
 def acled_frame():
     """The shared ACLED file read once per session (do not modify: copy first)."""
-    from routerisk._paths import ACLED_FILE
-    from routerisk.readers import read_acled
+    from routerisk.config import ACLED_FILE
+    from routerisk.incidents.acled import read_acled
 
     return read_acled(shared_file(ACLED_FILE))
 
@@ -133,7 +133,7 @@ def _synthetic_incidents(n=400, *, seed=0, start="2012-01-01", years=6,
 
     import numpy as np
 
-    from routerisk.schema import Incident, incidents_to_frame
+    from routerisk.incidents.schema import Incident, incidents_to_frame
 
     rng = np.random.default_rng(seed)
     types = ["clash", "ied", "convoy_ambush", "violence_against_civilians", "protest"]
@@ -172,7 +172,7 @@ def default_risk_model():
 @pytest.fixture(scope="session")
 def risk_study_network(default_risk_model):
     """The study network annotated with 30-day risk from the default model (do not modify)."""
-    from routerisk.routing import risk_network
+    from routerisk.supply.routing import risk_network
 
     return risk_network(model=default_risk_model, horizon_days=30)
 

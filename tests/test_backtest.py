@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from routerisk.backtest import backtest, reliability_table, scores, violent_counts
 from routerisk.errors import SpecError
-from routerisk.hazard import HazardModel, edge_lines
-from routerisk.schema import Incident, incidents_to_frame
+from routerisk.incidents.schema import Incident, incidents_to_frame
+from routerisk.model.backtest import backtest, reliability_table, scores, violent_counts
+from routerisk.model.hazard import HazardModel
+from routerisk.model.lines import edge_lines
 
 KM_LAT = 1 / 110.6      # degrees of latitude per km near 12 N
 

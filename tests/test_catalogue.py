@@ -13,12 +13,12 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from routerisk._paths import PROJECT_ROOT, shared_file
-from routerisk.gazetteer import normalize_name
-from routerisk.schema import CLOSURE_TYPES, INCIDENT_COLUMNS, Incident
+from routerisk.config import CHECKOUT, shared_file
+from routerisk.geo.gazetteer import normalize_name
+from routerisk.incidents.schema import CLOSURE_TYPES, INCIDENT_COLUMNS, Incident
 
-CATALOGUE = PROJECT_ROOT / "incidents" / "catalogue.csv"
-SCRIPT = PROJECT_ROOT / "incidents" / "geocode_catalogue.py"
+CATALOGUE = CHECKOUT / "incidents" / "catalogue.csv"
+SCRIPT = CHECKOUT / "incidents" / "geocode_catalogue.py"
 ID_RE = re.compile(r"^RR-\d{4}(-\d{2}(-\d{2})?)?(-[A-Z0-9]+)+$")
 #: A quotation inside ``notes``: straight double quotes (the articles use none).
 NOTE_QUOTE_RE = re.compile(r'"([^"]+)"')
@@ -70,7 +70,7 @@ def test_every_row_validates(rows, incidents):
 
 
 def test_reader_loads_the_catalogue(rows):
-    from routerisk.readers import load_catalogue
+    from routerisk.incidents.io import load_catalogue
 
     frame = load_catalogue(CATALOGUE)
     assert len(frame) == len(rows) and not frame.attrs.get("filtered")
@@ -157,7 +157,7 @@ def test_coordinates_are_reproduced_from_the_gazetteer(rows, gazetteer):
 
 
 def test_every_point_lies_within_its_precision_of_the_named_places(incidents, gazetteer):
-    from routerisk.gazetteer import geocode
+    from routerisk.geo.gazetteer import geocode
 
     for rid, inc in incidents.items():
         recipe = geo.RECIPES[rid]

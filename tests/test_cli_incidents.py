@@ -7,7 +7,7 @@ import json
 import pytest
 
 import routerisk.cli as cli
-from routerisk._paths import ACLED_FILE, shared_file
+from routerisk.config import ACLED_FILE, shared_file
 
 GOOD = [
     {"incident_id": "T-1", "date": "2019-03-02", "latitude": "14.4469",

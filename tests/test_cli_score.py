@@ -7,8 +7,8 @@ import json
 import pytest
 
 from routerisk.cli import main
-from routerisk.network import save_graph
-from routerisk.schema import INCIDENT_COLUMNS
+from routerisk.incidents.schema import INCIDENT_COLUMNS
+from routerisk.network.io import save_graph
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_score_default_data_json(capsys):
 
 
 def test_score_text_with_given_incidents_and_date(capsys):
-    from routerisk._paths import ACLED_FILE, shared_file
+    from routerisk.config import ACLED_FILE, shared_file
 
     code, out, err = run(capsys, "score", "--corridor", "bamako-segou", "--incidents",
                          str(shared_file(ACLED_FILE)), "--as-of", "2019-01-01",

@@ -8,18 +8,18 @@ import networkx as nx
 import pytest
 from shapely.geometry import LineString
 
-from routerisk.corridor_graph import (
+from routerisk.errors import NoRouteError, SpecError, UnknownNameError
+from routerisk.geo.gazetteer import geocode
+from routerisk.network.corridor_graph import (
     corridor_graph,
-    corridor_polygon,
     corridor_route,
     route_line,
     towns_passed,
     waypoints_passed,
 )
-from routerisk.corridors import Corridor, get_corridor, load_corridors
-from routerisk.errors import NoRouteError, SpecError, UnknownNameError
-from routerisk.gazetteer import geocode
-from routerisk.network import STUDY_BBOX, clip_graph, great_circle_m, path_length_m
+from routerisk.network.corridors import Corridor, corridor_polygon, get_corridor, load_corridors
+from routerisk.network.io import STUDY_BBOX, clip_graph
+from routerisk.network.nodes import great_circle_m, path_length_m
 
 SEED = ["dakar-kayes-bamako", "abidjan-sikasso-bamako", "bamako-segou"]
 ALL = SEED + ["conakry-kouremale-bamako", "nouakchott-nioro-bamako"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from routerisk.criticality import criticality, criticality_full_recompute
-from routerisk.fuel import load_routes, routes_from_dict
-from routerisk.segments import segmentize
+from routerisk.network.segments import segmentize
+from routerisk.supply.criticality import criticality, criticality_full_recompute
+from routerisk.supply.fuel_routes import load_routes, routes_from_dict
 
 
 def spec(share_a=0.7):

@@ -7,11 +7,17 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from routerisk._paths import UCDP_FILE, shared_file
-from routerisk.dedup import candidate_pairs, deduplicate
+from routerisk.config import UCDP_FILE, shared_file
 from routerisk.errors import ValidationError
-from routerisk.readers import combine, read_ucdp
-from routerisk.schema import INCIDENT_COLUMNS, Incident, empty_incident_frame, incidents_to_frame
+from routerisk.incidents.dedup import candidate_pairs, deduplicate
+from routerisk.incidents.io import combine
+from routerisk.incidents.schema import (
+    INCIDENT_COLUMNS,
+    Incident,
+    empty_incident_frame,
+    incidents_to_frame,
+)
+from routerisk.incidents.ucdp import read_ucdp
 
 
 def inc(iid, day, lat, lon, *, source, kind="clash", **kw):

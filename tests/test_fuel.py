@@ -7,9 +7,9 @@ import math
 import pytest
 
 from routerisk.errors import SpecError, UnknownNameError, ValidationError
-from routerisk.fuel import (
+from routerisk.supply.exposure import exposure
+from routerisk.supply.fuel_routes import (
     country_code,
-    exposure,
     load_routes,
     parse_share_overrides,
     routes_from_dict,

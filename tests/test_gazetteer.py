@@ -1,7 +1,7 @@
 import pytest
 
 from routerisk.errors import GeocodeError
-from routerisk.gazetteer import geocode, normalize_name
+from routerisk.geo.gazetteer import geocode, normalize_name
 
 
 def test_accent_and_case_insensitive(gazetteer):

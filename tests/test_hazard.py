@@ -10,23 +10,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from routerisk._geometry import (
-    Polylines,
-    great_circle_km,
-    lonlat_to_km,
-    pairs_within,
-    point_polyline_distance_km,
-)
 from routerisk.errors import RouteRiskError, SpecError, ValidationError
-from routerisk.hazard import (
-    DEFAULT_SEVERITY,
-    HazardModel,
-    Severity,
-    edge_lines,
-    kernel_sum,
-    kernel_values,
-)
-from routerisk.schema import Incident, incidents_to_frame
+from routerisk.geo.grid import Polylines, pairs_within, point_polyline_distance_km
+from routerisk.geo.projection import lonlat_to_km
+from routerisk.geo.sphere import great_circle_km
+from routerisk.incidents.schema import Incident, incidents_to_frame
+from routerisk.model.hazard import HazardModel
+from routerisk.model.kernels import DEFAULT_SEVERITY, Severity, kernel_sum, kernel_values
+from routerisk.model.lines import edge_lines
 
 
 def one_road(lon0=-8.0, lat=12.0, lon1=-7.0):

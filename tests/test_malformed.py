@@ -9,7 +9,10 @@ import json
 import pytest
 
 from routerisk.errors import DataNotFoundError, RouteRiskError, ValidationError
-from routerisk.readers import read_acled, read_incidents, read_routerisk, read_ucdp
+from routerisk.incidents.acled import read_acled
+from routerisk.incidents.io import read_incidents
+from routerisk.incidents.native import read_routerisk
+from routerisk.incidents.ucdp import read_ucdp
 
 GOOD = {"incident_id": "T-1", "date": "2019-03-02", "latitude": "14.5406",
         "longitude": "-9.1869", "event_type": "convoy_ambush", "source": "test",

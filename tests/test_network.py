@@ -8,18 +8,17 @@ import networkx as nx
 import pytest
 from shapely.geometry import LineString
 
-from routerisk import _paths
+from routerisk import config as _paths
 from routerisk.errors import DataNotFoundError, SpecError
-from routerisk.network import (
+from routerisk.network.io import (
     STUDY_BBOX,
     clip_graph,
-    great_circle_m,
     load_graph,
     load_network,
     load_study_network,
-    nearest_node,
     save_graph,
 )
+from routerisk.network.nodes import great_circle_m, nearest_node
 
 
 def test_trunk_network_loads_with_typed_attributes(trunk_network):

@@ -12,19 +12,12 @@ import pytest
 from conftest import OSM_FIXTURE_NODES, OSM_FIXTURE_WAYS, write_osm_fixture
 from shapely.geometry import LineString
 
-from routerisk._osm import MAJOR_HIGHWAYS
-from routerisk.corridor_graph import corridor_route, towns_passed
 from routerisk.errors import DataNotFoundError, NoRouteError, SpecError
-from routerisk.network import (
-    build_corridor_network,
-    graph_from_osm_file,
-    graph_from_pbf,
-    great_circle_m,
-    nearest_node,
-    path_edges,
-    path_length_m,
-)
-from routerisk.segments import segmentize
+from routerisk.network._osm import MAJOR_HIGHWAYS
+from routerisk.network.corridor_graph import corridor_route, towns_passed
+from routerisk.network.nodes import great_circle_m, nearest_node, path_edges, path_length_m
+from routerisk.network.osm import build_corridor_network, graph_from_osm_file, graph_from_pbf
+from routerisk.network.segments import segmentize
 
 
 def way_length_m(way_id):

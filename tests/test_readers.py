@@ -10,19 +10,13 @@ import json
 import pandas as pd
 import pytest
 
-from routerisk._paths import UCDP_FILE, shared_file
+from routerisk.config import UCDP_FILE, shared_file
 from routerisk.errors import DataNotFoundError, ValidationError
-from routerisk.readers import (
-    ACLED_SUB_EVENT_TYPES,
-    default_incidents,
-    detect_format,
-    load_catalogue,
-    read_acled,
-    read_incidents,
-    read_routerisk,
-    read_ucdp,
-)
-from routerisk.schema import INCIDENT_COLUMNS, VIOLENT_TYPES, EventType, Target
+from routerisk.incidents.acled import ACLED_SUB_EVENT_TYPES, read_acled
+from routerisk.incidents.io import default_incidents, detect_format, load_catalogue, read_incidents
+from routerisk.incidents.native import read_routerisk
+from routerisk.incidents.schema import INCIDENT_COLUMNS, VIOLENT_TYPES, EventType, Target
+from routerisk.incidents.ucdp import read_ucdp
 
 COLUMNS = [*INCIDENT_COLUMNS, "geometry"]
 
@@ -94,7 +88,7 @@ def test_acled_spot_checks_read_by_hand(acled_frame):
 
 
 def test_acled_violent_only_and_bbox_are_counted(tmp_path, acled_frame):
-    from routerisk._paths import ACLED_FILE
+    from routerisk.config import ACLED_FILE
     f = read_acled(shared_file(ACLED_FILE), violent_only=True, bbox=(-12.5, 10.0, 4.3, 25.0))
     filtered = f.attrs["filtered"]
     assert set(f["event_type"]) <= VIOLENT_TYPES
@@ -331,7 +325,7 @@ def test_load_catalogue_missing_file(tmp_path):
 
 
 def test_default_incidents_merges_catalogue_and_acled(write_csv):
-    from routerisk._paths import ACLED_FILE
+    from routerisk.config import ACLED_FILE
     # the convoy ambush of ACLED MLI2830 (2019-04-17, Bambara-Maounde 15.8521, -2.786)
     # reported again, a day later and about 2 km away, by a document
     cat = OWN | {"incident_id": "RR-TEST", "date": "2019-04-18", "latitude": "15.86",
@@ -375,7 +369,7 @@ def test_enum_fields_are_plain_strings(write_csv):
 # --- gazetteer fallback (the geocoder the catalogue uses) ----------------------------------
 
 def test_geocode_other_country_fallback_is_logged(gazetteer, caplog):
-    from routerisk.gazetteer import geocode
+    from routerisk.geo.gazetteer import geocode
 
     with caplog.at_level("WARNING", logger="routerisk.gazetteer"):
         p = geocode("Farabougou", country="MLI", gazetteer=gazetteer)

@@ -62,7 +62,7 @@ def page(report):
 
 @pytest.fixture(scope="module")
 def study_network():
-    from routerisk.network import load_study_network
+    from routerisk.network.io import load_study_network
 
     return load_study_network()
 

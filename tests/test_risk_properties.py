@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, RouteRiskError, SpecError
-from routerisk.hazard import HazardModel
-from routerisk.risk import route_risk, segment_risk
-from routerisk.schema import EventType, Incident, incidents_to_frame
+from routerisk.incidents.schema import EventType, Incident, incidents_to_frame
+from routerisk.model.hazard import HazardModel
+from routerisk.model.risk import route_risk, segment_risk
 
 G4 = _grid_graph(n=4)
 ROUTES = [[0, 1, 2, 3, 7, 11, 15], [0, 4, 8, 12], [5, 6, 10, 14, 13], [3, 2]]

@@ -8,19 +8,17 @@ import networkx as nx
 import pytest
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, SpecError
-from routerisk.routing import (
-    alternative_routes,
+from routerisk.network.nodes import path_nodes
+from routerisk.supply.paths import (
     check_risk_graph,
-    edges_near,
     fastest_weight,
     overlap_fraction,
     path_metrics,
-    path_nodes,
-    route_between_nodes,
     shortest_path,
     time_risk_weight,
-    tradeoff_routes,
 )
+from routerisk.supply.places import edges_near
+from routerisk.supply.routing import alternative_routes, route_between_nodes, tradeoff_routes
 
 # Four roads from O to D through X (fast, dangerous), Z (middle), W (dominated), Y (safe).
 NODES = {"O": (-8.0, 12.0), "X": (-7.5, 12.5), "Z": (-7.5, 12.0), "W": (-7.5, 11.7),

@@ -8,18 +8,16 @@ import math
 import pytest
 
 from routerisk.errors import GeocodeError, SpecError, UnknownNameError
-from routerisk.fuel import load_routes, routes_from_dict
-from routerisk.scenarios import (
+from routerisk.supply.fuel_routes import load_routes, routes_from_dict
+from routerisk.supply.scenario_spec import (
     DEFAULT_BLOCKADE_RADIUS_KM,
     Blockade,
     Presets,
     Scenario,
-    banned_routes,
     load_presets,
     parse_blockade,
-    resolve_closures,
-    run_scenario,
 )
+from routerisk.supply.scenarios import banned_routes, resolve_closures, run_scenario
 
 # Real town coordinates, so that the gazetteer names them: Kita (the only route's middle)
 # and Kati; a bypass through Kolokani is 60 km and 0.5 h longer.
@@ -123,7 +121,7 @@ def test_presets_cite_their_articles():
 
 @pytest.fixture(scope="module")
 def catalogue():
-    from routerisk.readers import load_catalogue
+    from routerisk.incidents.io import load_catalogue
 
     return load_catalogue()
 

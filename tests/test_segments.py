@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString
 
 from routerisk.errors import SpecError
-from routerisk.network import STUDY_BBOX, clip_graph, nearest_node, path_length_m
-from routerisk.segments import geodesic_length_m, segmentize, split_polyline
+from routerisk.network.io import STUDY_BBOX, clip_graph
+from routerisk.network.nodes import nearest_node, path_length_m
+from routerisk.network.segments import geodesic_length_m, segmentize, split_polyline
 
 
 def two_way_graph(coords, length_m, travel_time_s, *, twin=True):

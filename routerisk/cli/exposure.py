@@ -115,9 +115,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # --------------------------------------------------------------------------- model
 @lru_cache(maxsize=4)
 def _fitted_model(as_of: dt.date | None, files: tuple[str, ...] | None):
-    from routerisk.hazard import HazardModel
-    from routerisk.network import load_study_network
-    from routerisk.readers import combine, default_incidents, read_incidents
+    from routerisk.incidents.io import combine, default_incidents, read_incidents
+    from routerisk.model.hazard import HazardModel
+    from routerisk.network.io import load_study_network
 
     if files:
         incidents = combine([read_incidents(f) for f in files])
@@ -129,7 +129,7 @@ def _fitted_model(as_of: dt.date | None, files: tuple[str, ...] | None):
 
 def risk_graph(args: argparse.Namespace):
     """The study network annotated with risk for the command's options."""
-    from routerisk.routing import risk_network
+    from routerisk.supply.routing import risk_network
 
     files = tuple(args.incidents) if args.incidents else None
     model = _fitted_model(args.as_of, files)
@@ -137,7 +137,7 @@ def risk_graph(args: argparse.Namespace):
 
 
 def _spec(args: argparse.Namespace):
-    from routerisk.fuel import load_routes, parse_share_overrides, with_shares
+    from routerisk.supply.fuel_routes import load_routes, parse_share_overrides, with_shares
 
     spec = load_routes(args.routes)
     return with_shares(spec, parse_share_overrides(args.share))
@@ -197,8 +197,8 @@ def _assumption_lines(assumptions: dict, notes: list[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- commands
 def cmd_exposure(args: argparse.Namespace) -> int:
-    from routerisk.criticality import criticality
-    from routerisk.fuel import exposure
+    from routerisk.supply.criticality import criticality
+    from routerisk.supply.exposure import exposure
 
     spec = _spec(args)
     G = risk_graph(args)
@@ -246,7 +246,7 @@ def cmd_exposure(args: argparse.Namespace) -> int:
 
 
 def _scenario_from_args(args: argparse.Namespace, presets):
-    from routerisk.scenarios import Scenario, parse_blockade
+    from routerisk.supply.scenario_spec import Scenario, parse_blockade
 
     base = presets.scenario(args.preset) if args.preset else Scenario(name="custom")
     extra = Scenario(name="custom", blockades=[parse_blockade(b) for b in args.blockade],
@@ -278,8 +278,9 @@ def _list_presets(presets, as_json: bool) -> int:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    from routerisk.readers import load_catalogue
-    from routerisk.scenarios import load_presets, run_scenario
+    from routerisk.incidents.io import load_catalogue
+    from routerisk.supply.scenario_spec import load_presets
+    from routerisk.supply.scenarios import run_scenario
 
     presets = load_presets()
     if args.list:
@@ -289,7 +290,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         raise SpecError("no closure given: name a PRESET (see --list) or use --blockade, "
                         "--close-road or --ban")
     spec = _spec(args)
-    from routerisk.scenarios import resolve_closures
+    from routerisk.supply.scenarios import resolve_closures
 
     G = risk_graph(args)
     closures = resolve_closures(G, scenario, presets=presets, catalogue=load_catalogue(),
@@ -340,7 +341,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from routerisk.routing import DEFAULT_RISK_AVERSION_H, route
+    from routerisk.supply.routing import DEFAULT_RISK_AVERSION_H, route
 
     alpha = DEFAULT_RISK_AVERSION_H if args.risk_aversion is None else args.risk_aversion
     G = risk_graph(args)

@@ -22,7 +22,7 @@ import shapely
 from pyproj import Transformer
 
 from routerisk.errors import SpecError, ValidationError
-from routerisk.readers import FORMATS, combine, default_incidents, read_incidents
+from routerisk.incidents.io import FORMATS, combine, default_incidents, read_incidents
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -142,7 +142,7 @@ def corridor_subset(frame: pd.DataFrame, corridor, *, buffer_km: float | None = 
 def _get_corridors(names: Sequence[str]) -> list:
     """Corridors by name; ``all`` stands for every corridor in ``networks/corridors.toml``."""
     try:
-        from routerisk.corridors import get_corridor, load_corridors
+        from routerisk.network.corridors import get_corridor, load_corridors
     except ImportError as exc:  # the corridor stage is not installed
         raise SpecError(f"corridors are not available in this installation ({exc})") from None
     out = []

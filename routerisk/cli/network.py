@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_corridors(args: argparse.Namespace) -> int:
     """Print the corridors."""
-    from routerisk.corridors import load_corridors
+    from routerisk.network.corridors import load_corridors
 
     corridors = load_corridors(args.file)
     if args.json:
@@ -118,9 +118,9 @@ def _emit(summary: dict, as_json: bool) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Summarise a corridor on the study network (or a GraphML file)."""
-    from routerisk.corridor_graph import corridor_summary
-    from routerisk.corridors import get_corridor
-    from routerisk.network import default_network_path, load_study_network
+    from routerisk.network.corridor_graph import corridor_summary
+    from routerisk.network.corridors import get_corridor
+    from routerisk.network.io import default_network_path, load_study_network
 
     corridor = get_corridor(args.corridor)
     path = default_network_path(args.network)
@@ -134,10 +134,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build (or reload) a corridor graph from OSM data and summarise it."""
-    from routerisk.corridor_graph import corridor_summary
-    from routerisk.corridors import get_corridor
-    from routerisk.network import build_corridor_network
-    from routerisk.segments import segmentize
+    from routerisk.network.corridor_graph import corridor_summary
+    from routerisk.network.corridors import get_corridor
+    from routerisk.network.osm import build_corridor_network
+    from routerisk.network.segments import segmentize
 
     corridor = get_corridor(args.corridor)
     G = build_corridor_network(corridor, osm_file=args.osm_file, pbf_file=args.pbf_file,

@@ -79,13 +79,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # --- shared helpers -------------------------------------------------------------------------
 
 def _read_all(paths: list[str]):
-    from routerisk.readers import combine, read_incidents
+    from routerisk.incidents.io import combine, read_incidents
 
     return combine([read_incidents(p) for p in paths], dedup=True)
 
 
 def _network(path: str | None):
-    from routerisk.network import default_network_path, load_graph, load_study_network
+    from routerisk.network.io import default_network_path, load_graph, load_study_network
 
     if path is None:
         return load_study_network(default_network_path(None))
@@ -129,7 +129,7 @@ class PlaceNamer:
         self.G = G
         self.max_km = max_km
         try:
-            from routerisk.gazetteer import PLACE_RANK, load_gazetteer
+            from routerisk.geo.gazetteer import PLACE_RANK, load_gazetteer
 
             gaz = load_gazetteer()
             gaz = gaz[gaz["rank"] <= PLACE_RANK["town"]].reset_index(drop=True)
@@ -165,11 +165,11 @@ class PlaceNamer:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score a corridor's route."""
-    from routerisk.corridor_graph import corridor_route
-    from routerisk.corridors import get_corridor
-    from routerisk.hazard import HazardModel
-    from routerisk.readers import default_incidents
-    from routerisk.risk import route_risk
+    from routerisk.incidents.io import default_incidents
+    from routerisk.model.hazard import HazardModel
+    from routerisk.model.risk import route_risk
+    from routerisk.network.corridor_graph import corridor_route
+    from routerisk.network.corridors import get_corridor
 
     corridor = get_corridor(args.corridor)
     incidents = default_incidents() if args.incidents is None else _read_all(args.incidents)
@@ -242,7 +242,7 @@ def _print_score(out: dict) -> None:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Run the backtest."""
-    from routerisk.backtest import backtest
+    from routerisk.model.backtest import backtest
 
     train = _read_all(args.incidents)
     test = _read_all(args.test_incidents)

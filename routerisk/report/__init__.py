@@ -136,9 +136,9 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     t_start = time.perf_counter()
     missing: list[str] = []
 
-    from routerisk.hazard import HazardModel
-    from routerisk.network import default_network_path, load_study_network
-    from routerisk.risk import segment_risk
+    from routerisk.model.hazard import HazardModel
+    from routerisk.model.risk import segment_risk
+    from routerisk.network.io import default_network_path, load_study_network
 
     G = timer.run("network build", load_study_network, network)
     network_path = str(default_network_path(network))
@@ -183,7 +183,7 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
 
     # map ------------------------------------------------------------------------------
     inc_map = inc.frame[inc.frame["date"] < as_of_ts].copy()
-    from routerisk.schema import VIOLENT_TYPES
+    from routerisk.incidents.schema import VIOLENT_TYPES
     inc_map = inc_map[inc_map["event_type"].astype(str).isin(VIOLENT_TYPES)]
     inc_map["age_days"] = (as_of_ts - inc_map["date"]).dt.days
     inc_map = inc_map[inc_map["age_days"] <= MAP_MAX_AGE_DAYS]
@@ -297,7 +297,7 @@ def _plain(obj: Any) -> Any:
 def _map_segments(segments: gpd.GeoDataFrame,
                   corridors: Sequence[g.CorridorResult]) -> gpd.GeoDataFrame:
     """One row per two-way road piece, with the corridor km where the piece is on one."""
-    from routerisk.hazard import undirected_positions
+    from routerisk.model.lines import undirected_positions
 
     pos = undirected_positions(zip(segments["u"], segments["v"], segments["key"], strict=True))
     seg = segments.iloc[pos].copy()

@@ -73,8 +73,8 @@ def gather_incidents(paths: Sequence[str | os.PathLike[str]] | None) -> Incident
     the frames are combined and deduplicated with :func:`routerisk.readers.combine`, as
     :func:`routerisk.readers.default_incidents` does for the defaults.
     """
-    import routerisk.readers as readers
-    from routerisk._paths import ACLED_FILE, optional_shared_file
+    import routerisk.incidents.io as readers
+    from routerisk.config import ACLED_FILE, optional_shared_file
 
     if paths:
         files = [Path(p) for p in paths]
@@ -96,9 +96,10 @@ def gather_incidents(paths: Sequence[str | os.PathLike[str]] | None) -> Incident
 
 # --------------------------------------------------------------------------- segments
 def _node_labels(G: nx.MultiDiGraph, nodes: set) -> dict[Hashable, str]:
-    import routerisk.fuel as fuel
 
-    return {n: fuel.node_label(G, n) for n in nodes}
+    from routerisk.network.naming import node_label
+
+    return {n: node_label(G, n) for n in nodes}
 
 
 def segment_frame(G: nx.MultiDiGraph, risk: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -144,8 +145,8 @@ def contributing_incidents(segments: gpd.GeoDataFrame, incidents: gpd.GeoDataFra
         Aligned with ``segments``: ``n_incidents`` and ``incidents_note`` (the
         ``n_listed`` most recent, "date type (place)").
     """
-    from routerisk.hazard import undirected_positions
-    from routerisk.schema import VIOLENT_TYPES
+    from routerisk.incidents.schema import VIOLENT_TYPES
+    from routerisk.model.lines import undirected_positions
 
     out = pd.DataFrame({"n_incidents": 0, "incidents_note": ""}, index=segments.index)
     inc = incidents[incidents["event_type"].astype(str).isin(VIOLENT_TYPES)
@@ -218,10 +219,10 @@ def gather_corridors(G: nx.MultiDiGraph, model: Any, segments: gpd.GeoDataFrame,
                      horizon_days: float, n_boot: int = 200) -> list[CorridorResult]:
     """Route risk with its bootstrap interval, risk profile and top ten segments of every
     corridor in ``networks/corridors.toml``."""
-    import routerisk.corridor_graph as cgraph
-    import routerisk.corridors as corridors
-    import routerisk.risk as risk
-    from routerisk.network import nearest_node
+    import routerisk.model.risk as risk
+    import routerisk.network.corridor_graph as cgraph
+    import routerisk.network.corridors as corridors
+    from routerisk.network.nodes import nearest_node
 
     labels = segments.set_index(["u", "v", "key"])["road"]
     results = []
@@ -300,7 +301,7 @@ class FuelData:
 
 def gather_fuel(G: nx.MultiDiGraph) -> FuelData:
     """Exposure of the fuel-import routes (:func:`routerisk.fuel.exposure`)."""
-    import routerisk.fuel as fuel
+    import routerisk.supply.exposure as fuel
     exp = fuel.exposure(G, top_segments=15)
     table = exp.routes.reset_index()
     geoms = [_path_geometry(G, exp.paths[name]) for name in table["route"]]
@@ -318,9 +319,9 @@ def gather_backtest(G: nx.MultiDiGraph, *, acled: str | os.PathLike[str] | None,
     scored on the violent events of ``[as_of, as_of + horizon_days)`` of the same file
     (:func:`routerisk.backtest.backtest`).
     """
-    import routerisk.backtest as bt
-    import routerisk.readers as readers
-    from routerisk._paths import ACLED_FILE, shared_file
+    import routerisk.incidents.io as readers
+    import routerisk.model.backtest as bt
+    from routerisk.config import ACLED_FILE, shared_file
 
     path = shared_file(ACLED_FILE, path=acled, what="ACLED file for the backtest",
                        option="--backtest-incidents")
@@ -346,8 +347,8 @@ class ScenarioData:
 
 def scenario_preset_names() -> list[str]:
     """Names of the scenario presets in ``networks/scenarios.toml``."""
-    import routerisk.scenarios as scen
-    return list(scen.load_presets().scenarios)
+    from routerisk.supply.scenario_spec import load_presets
+    return list(load_presets().scenarios)
 
 
 def _pct(x: float) -> str:
@@ -357,10 +358,11 @@ def _pct(x: float) -> str:
 def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
     """Run every preset of ``networks/scenarios.toml`` (:func:`routerisk.scenarios.run_scenario`)
     on the risk-annotated graph, against the baseline."""
-    import routerisk.scenarios as scen
-    from routerisk.readers import load_catalogue
+    import routerisk.supply.scenarios as scen
+    from routerisk.incidents.io import load_catalogue
+    from routerisk.supply.scenario_spec import load_presets
 
-    presets = scen.load_presets()
+    presets = load_presets()
     catalogue = load_catalogue()
     rows, closure_rows, closure_geoms = [], [], []
     notes: list[str] = []

@@ -257,7 +257,7 @@ def backtest_section(result: Any) -> Section:
 # --------------------------------------------------------------------------- segments
 def segments_section(segments: pd.DataFrame, *, horizon_days: int, n: int = 25) -> Section:
     """The riskiest road pieces of the whole network."""
-    from routerisk.hazard import undirected_positions
+    from routerisk.model.lines import undirected_positions
 
     und = segments.iloc[undirected_positions(
         zip(segments["u"], segments["v"], segments["key"], strict=True))]

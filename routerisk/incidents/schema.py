@@ -3,8 +3,7 @@
 Every reader (curated catalogue, ACLED, UCDP, routerisk CSV/GeoJSON) produces a
 GeoDataFrame with exactly :data:`INCIDENT_COLUMNS` plus ``geometry`` (points, EPSG:4326),
 one row per validated :class:`Incident`. Later stages (hazard model, scenarios, reports)
-rely on this layout only.
-"""
+rely on this layout only."""
 
 from __future__ import annotations
 
@@ -60,16 +59,22 @@ VIOLENT_TYPES: frozenset[str] = frozenset({
     EventType.CLASH.value, EventType.VIOLENCE_AGAINST_CIVILIANS.value,
 })
 
+
 #: Event types that close a road or a town rather than hit a point: scenario material.
 CLOSURE_TYPES: frozenset[str] = frozenset({EventType.BLOCKADE.value})
 
 
 #: Longest accepted ``place`` / ``country`` (characters).
 MAX_SHORT_TEXT = 200
+
+
 #: Longest accepted ``actor`` / ``source`` / ``source_ref`` (characters).
 MAX_TEXT = 5_000
+
+
 #: Longest accepted ``notes`` (characters); ACLED's longest note is about 800.
 MAX_NOTES = 20_000
+
 
 #: The study area as (lon_min, lat_min, lon_max, lat_max), WGS84 degrees: Mali and the
 #: countries its fuel roads cross. Used to spot latitude/longitude swapped in a file.
@@ -160,8 +165,6 @@ def _typed_frame(df: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         df, geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs="EPSG:4326")
 
-
-# --- validation of many records, with one message per problem ------------------------------
 
 def _bounds(field: str) -> tuple[float | None, float | None, bool, bool]:
     """(lower, upper, lower_inclusive, upper_inclusive) declared on an Incident field."""
@@ -310,3 +313,4 @@ def validate_records(records: list[dict], *, rows: list[str] | None = None,
                 column, what = describe_error(err, columns=cols)
                 problems.append(f"{name}, '{column}': {what}")
     return out, problems
+

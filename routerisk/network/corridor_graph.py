@@ -9,8 +9,7 @@ alternatives inside the buffer stay and dead ends and detached roads go.
 first to the last waypoint passing every intermediate waypoint in order. A waypoint is
 passed at its nearest node when that node is within :data:`NODE_SNAP_M` of the nearest road
 point, otherwise along its nearest road edge (so waypoints between the nodes of a coarse
-graph are honoured too).
-"""
+graph are honoured too)."""
 
 from __future__ import annotations
 
@@ -23,18 +22,21 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point
 
-from routerisk.corridors import Corridor, Waypoint, corridor_polygon, get_corridor
 from routerisk.errors import NoRouteError, SpecError
-from routerisk.network import great_circle_m, nearest_node, path_edges
+from routerisk.network.corridors import Corridor, Waypoint, corridor_polygon, get_corridor
+from routerisk.network.nodes import great_circle_m, nearest_node, path_edges
 
 log = logging.getLogger(__name__)
+
 
 __all__ = ["corridor_graph", "corridor_polygon", "corridor_route", "corridor_summary", "route_line",
            "towns_passed", "waypoints_passed"]
 
+
 #: A waypoint is passed at a node when the node is at most this much farther (m) than the
 #: nearest point of any road edge.
 NODE_SNAP_M = 5_000.0
+
 
 #: An edge belongs to the corridor when at least this share of its geometry is in the buffer.
 MIN_INSIDE_SHARE = 0.5
@@ -293,7 +295,7 @@ def towns_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], *,
 
 def _gazetteer_towns(G: nx.MultiDiGraph, path: Sequence[Hashable], within_km: float,
                      gazetteer) -> list[str]:
-    from routerisk.gazetteer import PLACE_RANK, load_gazetteer
+    from routerisk.geo.gazetteer import PLACE_RANK, load_gazetteer
 
     gaz = load_gazetteer() if gazetteer is None else gazetteer
     line = route_line(G, path)
@@ -354,7 +356,7 @@ def corridor_summary(G: nx.MultiDiGraph, corridor: Corridor | str,
         ``hours``, ``segments``, ``towns`` (node ``city`` names passed) and ``waypoints``
         (the corridor's waypoints within 10 km of the route).
     """
-    from routerisk.segments import road_pieces
+    from routerisk.network.segments import road_pieces
 
     c = get_corridor(corridor)
     H = corridor_graph(G, c)
@@ -382,3 +384,4 @@ def corridor_summary(G: nx.MultiDiGraph, corridor: Corridor | str,
             "waypoints": waypoints_passed(G, route, c),
         },
     }
+

@@ -3,8 +3,7 @@
 Three sources, one output shape (see :func:`finish_graph`): OSM XML files
 (``.osm``/``.osm.bz2``) through ``osmnx.graph_from_xml``, ``.osm.pbf`` extracts converted to
 OSM XML with pyosmium (a real PBF reader and XML writer), and the Overpass API through
-``osmnx.graph_from_polygon`` with a drivable major-road filter.
-"""
+``osmnx.graph_from_polygon`` with a drivable major-road filter."""
 
 from __future__ import annotations
 
@@ -24,11 +23,13 @@ from routerisk.errors import DataNotFoundError, SpecError
 
 log = logging.getLogger(__name__)
 
+
 #: The drivable major-road classes kept (motorway ... tertiary and their links), biggest first.
 MAJOR_HIGHWAYS: tuple[str, ...] = (
     "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
     "secondary", "secondary_link", "tertiary", "tertiary_link",
 )
+
 
 #: Overpass filter for the same classes (osmnx ``custom_filter``).
 OVERPASS_FILTER = (
@@ -36,15 +37,18 @@ OVERPASS_FILTER = (
     '["area"!~"yes"]["motor_vehicle"!~"no"]["access"!~"private|no"]'
 )
 
+
 #: Speeds (km/h) for roads without a usable ``maxspeed`` tag, by class: typical open-road
 #: speeds on West African national roads; links take the speed of their class.
 DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "motorway": 100.0, "trunk": 80.0, "primary": 70.0, "secondary": 60.0, "tertiary": 50.0,
 }
 
+
 #: Text attributes that osmnx turns into lists when it merges ways; joined with "; ".
 _TEXT_ATTRS = ("ref", "name", "maxspeed", "lanes", "bridge", "tunnel", "junction", "access",
                "service", "width")
+
 
 #: Bumped when the way graphs are built changes, so cached graphs are rebuilt.
 BUILD_VERSION = "1"
@@ -115,7 +119,7 @@ def finish_graph(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
     SpecError
         When no drivable major road is left.
     """
-    from routerisk.network import fill_geometry
+    from routerisk.network.io import fill_geometry
 
     n_before = G.number_of_edges()
     G, dropped = _major_only(G)
@@ -235,3 +239,4 @@ def graph_from_polygon_overpass(polygon: Polygon) -> nx.MultiDiGraph:
     except Exception as exc:  # network and Overpass errors come in many types
         raise SpecError(f"Overpass download failed ({type(exc).__name__}: {exc})") from exc
     return finish_graph(G, "overpass")
+

@@ -16,171 +16,46 @@ A :class:`Scenario` combines three kinds of closure:
 :func:`run_scenario` compares each import route with the baseline: routes hit by a closure
 are rerouted from origin to destination on the fastest open road (their declared stops are
 dropped: the stops describe the usual corridor, not an obligation), else cut. Closures that
-touch no road, and bans that hit no route, are reported in ``warnings``, never ignored.
-"""
+touch no road, and bans that hit no route, are reported in ``warnings``, never ignored."""
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import networkx as nx
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 
-from routerisk._geometry import great_circle_km
-from routerisk._paths import PROJECT_ROOT
-from routerisk.errors import NoRouteError, SpecError, UnknownNameError, ValidationError
-from routerisk.fuel import (
-    FuelRoutes,
-    country_code,
-    link_label,
-    load_routes,
-    resolve_stops,
-    route_paths,
-    snap_notes,
-    with_shares,
-)
-from routerisk.routing import (
+from routerisk.errors import NoRouteError, SpecError, UnknownNameError
+from routerisk.geo.sphere import great_circle_km
+from routerisk.network.naming import link_label
+from routerisk.supply.exposure import resolve_stops, route_paths, snap_notes
+from routerisk.supply.fuel_routes import FuelRoutes, country_code, load_routes, with_shares
+from routerisk.supply.paths import (
     Edge,
     check_risk_graph,
-    distance_to_network_km,
-    edges_near,
     fastest_weight,
     horizon_days,
     link_of,
     path_metrics,
     shortest_path,
 )
-
-try:  # Python >= 3.11
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
+from routerisk.supply.places import distance_to_network_km, edges_near
+from routerisk.supply.scenario_spec import (
+    DEFAULT_BLOCKADE_RADIUS_KM,
+    ROAD_SEPARATORS,
+    Presets,
+    Scenario,
+    load_presets,
+)
 
 log = logging.getLogger(__name__)
 
-#: The presets file.
-SCENARIOS_FILE = PROJECT_ROOT / "networks" / "scenarios.toml"
-#: Blockade radius when neither the scenario nor the catalogue gives one, km.
-DEFAULT_BLOCKADE_RADIUS_KM = 25.0
+
 #: A catalogue blockade matches a town when its place name matches and it lies this close, km.
 CATALOGUE_MATCH_KM = 25.0
-#: Separators accepted between the two towns of a road closure.
-ROAD_SEPARATORS = ("..", "–", "—")
-
-
-class Blockade(BaseModel):
-    """Blockade of a town: roads within ``radius_km`` are closed."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    town: str = Field(min_length=1)
-    country: str | None = None
-    radius_km: float | None = Field(default=None, gt=0, le=500)
-
-
-class Scenario(BaseModel):
-    """A named set of closures (blockades, roads, bans)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str = "custom"
-    title: str = ""
-    blockades: list[Blockade] = Field(default_factory=list)
-    roads: list[str] = Field(default_factory=list)
-    bans: list[str] = Field(default_factory=list)
-    sources: list[str] = Field(default_factory=list)
-
-    def combine(self, other: Scenario, *, name: str | None = None) -> Scenario:
-        """This scenario's closures plus ``other``'s."""
-        return Scenario(name=name or f"{self.name}+{other.name}",
-                        title=" + ".join(t for t in (self.title, other.title) if t),
-                        blockades=[*self.blockades, *other.blockades],
-                        roads=[*self.roads, *other.roads], bans=[*self.bans, *other.bans],
-                        sources=[*self.sources, *other.sources])
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.blockades or self.roads or self.bans)
-
-
-class NamedRoad(BaseModel):
-    """A road reference declared by the towns it passes."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    label: str = ""
-    towns: list[str] = Field(min_length=2)
-    source: str = ""
-
-
-class Presets(BaseModel):
-    """The presets file: named roads and scenarios."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    roads: dict[str, NamedRoad] = Field(default_factory=dict)
-    scenarios: dict[str, Scenario] = Field(default_factory=dict)
-
-    def scenario(self, name: str) -> Scenario:
-        if name not in self.scenarios:
-            import difflib
-
-            close = difflib.get_close_matches(name, list(self.scenarios), n=3, cutoff=0.5)
-            hint = f" Did you mean: {', '.join(close)}?" if close else ""
-            raise UnknownNameError(f"unknown scenario preset '{name}'; presets: "
-                                   f"{', '.join(self.scenarios)}.{hint}")
-        return self.scenarios[name]
-
-
-def load_presets(path: str | os.PathLike[str] | None = None) -> Presets:
-    """Read and validate the presets file (default ``networks/scenarios.toml``).
-
-    Raises
-    ------
-    SpecError
-        Missing file or invalid TOML.
-    ValidationError
-        Wrong fields (every problem listed).
-    """
-    p = Path(path) if path is not None else SCENARIOS_FILE
-    if not p.is_file():
-        raise SpecError(f"scenario presets file not found: {p}")
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{p}: not valid TOML: {exc}") from exc
-    scen = raw.get("scenarios", {})
-    if isinstance(scen, dict):
-        raw = {**raw, "scenarios": {k: {**v, "name": k} if isinstance(v, dict) else v
-                                    for k, v in scen.items()}}
-    try:
-        return Presets.model_validate(raw)
-    except PydanticValidationError as exc:
-        problems = [f"'{'.'.join(str(x) for x in e['loc'])}': {e['msg']}; "
-                    f"got {e.get('input')!r}"[:300] for e in exc.errors()]
-        raise ValidationError(str(p), problems) from None
-
-
-def parse_blockade(text: str) -> Blockade:
-    """Parse ``TOWN`` or ``TOWN:RADIUS_KM`` (``--blockade``)."""
-    town, sep, radius = str(text).rpartition(":")
-    if not sep:
-        return Blockade(town=text.strip())
-    try:
-        r = float(radius)
-    except ValueError:
-        raise SpecError(f"--blockade '{text}': expected TOWN or TOWN:RADIUS_KM; "
-                        f"'{radius}' is not a number") from None
-    if not (0 < r <= 500):
-        raise SpecError(f"--blockade '{text}': the radius must be in (0, 500] km")
-    return Blockade(town=town.strip(), radius_km=r)
 
 
 # --------------------------------------------------------------------------- closures
@@ -211,7 +86,7 @@ class Closure:
 def _catalogue_radius(town: str, lat: float, lon: float, catalogue) -> float | None:
     if catalogue is None or len(catalogue) == 0:
         return None
-    from routerisk.gazetteer import normalize_name
+    from routerisk.geo.gazetteer import normalize_name
 
     rows = catalogue[(catalogue["event_type"] == "blockade")
                      & catalogue["closure_radius_km"].notna()]
@@ -242,8 +117,8 @@ def _with_reverse(G: nx.MultiDiGraph, edges: Iterable[Edge]) -> set[Edge]:
 
 
 def _road_between(G, a: str, b: str, *, gazetteer, country: str | None) -> tuple[set[Edge], str]:
-    from routerisk.gazetteer import geocode
-    from routerisk.network import nearest_node
+    from routerisk.geo.gazetteer import geocode
+    from routerisk.network.nodes import nearest_node
 
     pa = geocode(a, country=country, gazetteer=gazetteer)
     pb = geocode(b, country=country, gazetteer=gazetteer)
@@ -293,7 +168,7 @@ def resolve_closures(G: nx.MultiDiGraph, scenario: Scenario, *, presets: Presets
     UnknownNameError
         Unknown road reference.
     """
-    from routerisk.gazetteer import geocode
+    from routerisk.geo.gazetteer import geocode
 
     presets = load_presets() if presets is None else presets
     out: list[Closure] = []
@@ -400,7 +275,7 @@ class ScenarioResult:
         return 1.0 - self.share_cut
 
     def to_dict(self, G: nx.MultiDiGraph | None = None, gazetteer=None) -> dict:
-        from routerisk.fuel import _records
+        from routerisk.supply.exposure import _records
 
         return {"scenario": self.scenario.name, "title": self.scenario.title,
                 "sources": self.scenario.sources, "horizon_days": self.horizon_days,
@@ -536,3 +411,4 @@ def run_scenario(G: nx.MultiDiGraph, scenario: Scenario, spec: FuelRoutes | None
 def closed_edges(closures: Collection[Closure]) -> set[Edge]:
     """Union of the edges the closures close."""
     return set().union(*(c.edges for c in closures)) if closures else set()
+

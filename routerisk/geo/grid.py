@@ -13,12 +13,10 @@ distance from each point to each sub-segment is computed with numpy and reduced 
 minimum per polyline. Work therefore grows with the number of (point, polyline) pairs
 within reach, not with the product of the two counts. (A shapely ``STRtree`` was measured
 at about 200 ns per candidate pair on a million segments, too slow for the benchmark; the
-grid does the same job with dense numpy blocks.)
-"""
+grid does the same job with dense numpy blocks.)"""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,63 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-#: Centre of the azimuthal equidistant projection (middle of the study bounding box).
-CENTER_LON = -6.65
-CENTER_LAT = 15.0
+from routerisk.geo.projection import lonlat_to_km
 
 #: Largest number of (sub-segment, point) elements computed in one dense numpy block.
 _BLOCK_ELEMENTS = 2_000_000
-
-
-#: Earth radius (km) of the spherical projection and of great-circle distances (IUGG mean
-#: radius).
-EARTH_RADIUS_KM = 6371.0088
-
-
-def central_angle(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle angle (radians) between points given in degrees (haversine, broadcastable).
-
-    Multiply by a radius for a distance: :func:`great_circle_km`,
-    :func:`routerisk.network.great_circle_m`.
-    """
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float))
-                              for a in (lat1, lon1, lat2, lon2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in km; arguments in degrees, broadcastable."""
-    return EARTH_RADIUS_KM * central_angle(lat1, lon1, lat2, lon2)
-
-
-def lonlat_to_km(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Project WGS84 longitude/latitude (degrees) to the study projection (km).
-
-    Spherical azimuthal equidistant projection centred on (:data:`CENTER_LON`,
-    :data:`CENTER_LAT`): distances from the centre are exact great-circle distances; between
-    two points of the study area the error stays under about 1 %.
-    """
-    lam = np.radians(np.asarray(lon, dtype=float) - CENTER_LON)
-    phi = np.radians(np.asarray(lat, dtype=float))
-    phi1 = math.radians(CENTER_LAT)
-    sin_phi, cos_phi = np.sin(phi), np.cos(phi)
-    cos_lam = np.cos(lam)
-    # angular distance c from the centre (haversine form: stable for small c)
-    a = (np.sin((phi - phi1) / 2) ** 2 + math.cos(phi1) * cos_phi * np.sin(lam / 2) ** 2)
-    c = 2 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    sin_c = np.sin(c)
-    k = np.divide(c, sin_c, out=np.ones_like(c), where=sin_c > 1e-12)
-    x = EARTH_RADIUS_KM * k * cos_phi * np.sin(lam)
-    y = EARTH_RADIUS_KM * k * (math.cos(phi1) * sin_phi - math.sin(phi1) * cos_phi * cos_lam)
-    return x, y
-
-
-def projection_crs() -> str:
-    """The PROJ string of the study projection (for geopandas comparisons)."""
-    return (f"+proj=aeqd +lat_0={CENTER_LAT} +lon_0={CENTER_LON} +x_0=0 +y_0=0 "
-            f"+R={EARTH_RADIUS_KM * 1000} +units=km +no_defs")
 
 
 @dataclass(frozen=True)
@@ -332,3 +277,4 @@ def pairs_within(lines: Polylines, px: np.ndarray, py: np.ndarray, radius_km: fl
     d = np.concatenate([o[2] for o in out])
     order = np.lexsort((pi, li))
     return pi[order], li[order], d[order]
+

@@ -13,8 +13,7 @@ Where the data comes from:
   at most 10 km; the default network for everything downstream (memoised per process).
 - :func:`graph_from_osm_file`, :func:`graph_from_pbf`, :func:`graph_from_overpass`: real
   OpenStreetMap data through osmnx (see :mod:`routerisk._osm`), and
-  :func:`build_corridor_network` to build and cache one corridor's graph.
-"""
+  :func:`build_corridor_network` to build and cache one corridor's graph."""
 
 from __future__ import annotations
 
@@ -25,25 +24,18 @@ from functools import lru_cache
 from pathlib import Path
 
 import networkx as nx
-import numpy as np
 import osmnx as ox
 from shapely.geometry import LineString
 
-from routerisk._geometry import central_angle
-from routerisk._paths import NETWORK_FILE, PROJECT_ROOT, shared_file
+from routerisk.config import NETWORK_FILE, shared_file
 from routerisk.errors import DataNotFoundError, SpecError
-from routerisk.segments import DEFAULT_MAX_LENGTH_M, segmentize
+from routerisk.network.segments import DEFAULT_MAX_LENGTH_M, segmentize
 
 log = logging.getLogger(__name__)
 
+
 #: Study area as (west, south, east, north) in degrees: Mali and its import approaches.
 STUDY_BBOX: tuple[float, float, float, float] = (-17.6, 5.0, 4.3, 25.0)
-
-#: Folder holding cached GraphML files of built graphs (git-ignored).
-CACHE_DIR = PROJECT_ROOT / "networks" / "cache"
-
-#: Mean Earth radius (m) for great-circle distances.
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def _int_or_str(value: str) -> Hashable:
@@ -56,6 +48,7 @@ def _int_or_str(value: str) -> Hashable:
 #: Node attribute types restored when loading GraphML (beyond osmnx's defaults).
 NODE_DTYPES: dict = {"osmid": _int_or_str, "x": float, "y": float}
 
+
 #: Edge attribute types restored when loading GraphML (beyond osmnx's defaults).
 EDGE_DTYPES: dict = {
     "length": float, "travel_time": float, "speed_kph": float,
@@ -64,6 +57,7 @@ EDGE_DTYPES: dict = {
     "parent_u": _int_or_str, "parent_v": _int_or_str, "parent_key": int,
     "piece": int, "offset_m": float,
 }
+
 
 #: Graph attribute types restored when loading GraphML.
 GRAPH_DTYPES: dict = {"max_segment_m": float, "buffer_km": float,
@@ -252,221 +246,3 @@ def load_study_network(path: str | os.PathLike[str] | None = None, *,
     key = _file_key(default_network_path(path))
     return _study_cached(*key, bbox, float(max_segment_m)).copy()
 
-
-def node_coords(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Node ids and their lon, lat as arrays (same order)."""
-    ids = np.array(list(G.nodes), dtype=object)
-    lon = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float, len(ids))
-    lat = np.fromiter((d["y"] for _, d in G.nodes(data=True)), float, len(ids))
-    return ids, lon, lat
-
-
-def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle (haversine) distance in metres; arguments in degrees, broadcastable."""
-    return EARTH_RADIUS_M * central_angle(lat1, lon1, lat2, lon2)
-
-
-def nearest_node(G: nx.MultiDiGraph, lat: float, lon: float, *,
-                 return_dist: bool = False):
-    """The node nearest to (lat, lon) by great-circle distance.
-
-    Parameters
-    ----------
-    G
-        Graph with node ``x`` (lon) and ``y`` (lat) in degrees.
-    lat, lon
-        Point in degrees.
-    return_dist
-        Also return the distance in metres.
-
-    Returns
-    -------
-    node id, or (node id, distance_m)
-
-    Raises
-    ------
-    SpecError
-        When the graph has no nodes or the coordinates are out of range.
-    """
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise SpecError(f"lat must be in [-90, 90] and lon in [-180, 180]; got {lat}, {lon}")
-    if G.number_of_nodes() == 0:
-        raise SpecError("cannot find a nearest node in an empty graph")
-    ids, xs, ys = node_coords(G)
-    dist = great_circle_m(lat, lon, ys, xs)
-    i = int(np.argmin(dist))
-    node = ids[i]
-    node = int(node) if isinstance(node, np.integer) else node
-    return (node, float(dist[i])) if return_dist else node
-
-
-def path_length_m(G: nx.MultiDiGraph, path: list, weight: str = "length") -> float:
-    """Sum of ``weight`` along a node path, taking the minimum over parallel edges."""
-    total = 0.0
-    for u, v in zip(path[:-1], path[1:], strict=True):
-        total += min(float(d.get(weight, np.inf)) for d in G[u][v].values())
-    return total
-
-
-def path_edges(G: nx.MultiDiGraph, path: list, weight: str = "travel_time"
-               ) -> list[tuple[Hashable, Hashable, Hashable]]:
-    """The ``(u, v, key)`` edges of a node path, picking the lightest parallel edge."""
-    edges = []
-    for u, v in zip(path[:-1], path[1:], strict=True):
-        k = min(G[u][v], key=lambda key: float(G[u][v][key].get(weight, np.inf)))
-        edges.append((u, v, k))
-    return edges
-
-
-# --- real OpenStreetMap data -------------------------------------------------------------
-
-
-def graph_from_osm_file(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
-    """Road graph of the drivable major roads (motorway ... tertiary and links) in an OSM file.
-
-    Parameters
-    ----------
-    path
-        ``.osm`` or ``.osm.bz2`` OSM XML (read by ``osmnx.graph_from_xml``); an ``.osm.pbf``
-        is passed on to :func:`graph_from_pbf` (whole file).
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        EPSG:4326, simplified; every edge has ``length`` (m), ``speed_kph``,
-        ``travel_time`` (s), ``highway`` (one class), ``ref`` ("" when untagged) and
-        ``geometry``.
-
-    Raises
-    ------
-    DataNotFoundError
-        When the file does not exist.
-    SpecError
-        When it cannot be read or holds no drivable major road.
-    """
-    from routerisk import _osm
-
-    if str(path).lower().endswith(".pbf"):
-        return graph_from_pbf(path)
-    return _osm.graph_from_xml_file(path)
-
-
-def graph_from_pbf(path: str | os.PathLike[str], *,
-                   bbox: tuple[float, float, float, float] | None = None,
-                   polygon=None) -> nx.MultiDiGraph:
-    """Road graph of the major roads in an ``.osm.pbf`` extract, optionally limited to an area.
-
-    The PBF is read with pyosmium; the major-road ways with at least one node in ``bbox``
-    (west, south, east, north) or ``polygon`` (shapely, EPSG:4326) and their nodes are
-    written to a temporary OSM XML file that osmnx reads. Same output as
-    :func:`graph_from_osm_file`.
-    """
-    from routerisk import _osm
-
-    if bbox is not None:
-        bbox = _check_bbox(bbox)
-    return _osm.graph_from_pbf_file(path, bbox=bbox, polygon=polygon)
-
-
-def graph_from_overpass(corridor, *, buffer_km: float | None = None) -> nx.MultiDiGraph:
-    """Road graph of the major roads in a corridor's buffer, downloaded from the Overpass API.
-
-    Needs internet access (osmnx ``graph_from_polygon`` with a custom filter for
-    motorway ... tertiary and their links). Same output as :func:`graph_from_osm_file`.
-    """
-    from routerisk import _osm
-    from routerisk.corridors import corridor_polygon
-
-    return _osm.graph_from_polygon_overpass(corridor_polygon(corridor, buffer_km))
-
-
-def corridor_cache_path(corridor, *, kind: str, source_digest: str | None,
-                        cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Where the graph of ``corridor`` built from a source is cached.
-
-    The file name holds a hash of the source content (``source_digest``), the whole corridor
-    spec, the road filter and the builder version, so any change gives a new file.
-    """
-    import hashlib
-    import json
-
-    from routerisk import _osm
-    from routerisk.corridors import get_corridor
-
-    c = get_corridor(corridor)
-    key = json.dumps({"version": _osm.BUILD_VERSION, "kind": kind, "source": source_digest,
-                      "spec": c.spec_key(), "highways": _osm.MAJOR_HIGHWAYS}, sort_keys=True)
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    folder = Path(cache_dir) if cache_dir is not None else CACHE_DIR
-    return folder / f"{c.name}-{kind}-{digest}.graphml"
-
-
-def build_corridor_network(corridor, *, osm_file: str | os.PathLike[str] | None = None,
-                           pbf_file: str | os.PathLike[str] | None = None,
-                           overpass: bool = False,
-                           cache_dir: str | os.PathLike[str] | None = None,
-                           refresh: bool = False) -> nx.MultiDiGraph:
-    """Build (or reload from the cache) a corridor's road graph from real OSM data.
-
-    Exactly one source: ``osm_file`` (``.osm``/``.osm.bz2``), ``pbf_file`` (``.osm.pbf``,
-    read only inside the corridor buffer) or ``overpass=True``. The graph of the major roads
-    is cut to the corridor with :func:`routerisk.corridor_graph.corridor_graph` and cached as
-    GraphML under ``networks/cache/``; it is rebuilt only when the source file's content,
-    the corridor spec or the builder changed (or ``refresh``; Overpass results are cached
-    per spec and refreshed only on request).
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        The corridor graph (not segmented); ``graph["cache_path"]`` names the cache file.
-
-    Raises
-    ------
-    SpecError
-        When not exactly one source is given, or the source has no major roads.
-    NoRouteError
-        When the source's roads do not connect the corridor's end points.
-    """
-    from routerisk import _osm
-    from routerisk.corridor_graph import corridor_graph
-    from routerisk.corridors import corridor_polygon, get_corridor
-
-    sources = [s for s in (osm_file, pbf_file) if s is not None] + ([True] if overpass else [])
-    if len(sources) != 1:
-        raise SpecError("give exactly one source: an OSM XML file, a PBF file or Overpass")
-    c = get_corridor(corridor)
-    if osm_file is not None:
-        kind = "pbf" if str(osm_file).lower().endswith(".pbf") else "osm"
-        src = Path(osm_file)
-    elif pbf_file is not None:
-        kind, src = "pbf", Path(pbf_file)
-    else:
-        kind, src = "overpass", None
-    if src is not None and not src.is_file():
-        raise DataNotFoundError(f"OSM file not found: {src} does not exist or is not a file")
-    digest = _osm.file_digest(src) if src is not None else None
-    path = corridor_cache_path(c, kind=kind, source_digest=digest, cache_dir=cache_dir)
-    if path.is_file() and not refresh:
-        log.info("using cached %s", path)
-        G = load_graph(path)
-        G.graph["cache_path"] = str(path)
-        return G
-    log.info("building %s corridor graph from %s", c.name, src if src is not None else kind)
-    if kind == "osm":
-        G = _osm.graph_from_xml_file(src)
-    elif kind == "pbf":
-        G = _osm.graph_from_pbf_file(src, polygon=corridor_polygon(c))
-    else:
-        G = graph_from_overpass(c)
-    H = corridor_graph(G, c)
-    H.graph["source_sha256"] = digest or ""
-    tmp = path.with_suffix(".tmp")
-    save_graph(H, tmp)
-    os.replace(tmp, path)
-    for stale in path.parent.glob(f"{c.name}-{kind}-*.graphml"):
-        if stale != path:
-            stale.unlink()
-            log.info("removed stale cache %s", stale)
-    log.info("cached %s", path)
-    H.graph["cache_path"] = str(path)
-    return H

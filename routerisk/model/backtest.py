@@ -15,8 +15,7 @@ Two baselines are computed in the same run, from training incidents only:
   fitted one window earlier (counts over ``[as_of - horizon - 3 y, as_of - horizon)``
   against the labels of ``[as_of - horizon, as_of)``).
 
-Each two-way road piece counts once (``u -> v`` and ``v -> u`` are one segment).
-"""
+Each two-way road piece counts once (``u -> v`` and ``v -> u`` are one segment)."""
 
 from __future__ import annotations
 
@@ -30,18 +29,16 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from routerisk._geometry import Polylines, lonlat_to_km, pairs_within
 from routerisk.errors import SpecError
-from routerisk.hazard import (
-    DAYS_PER_YEAR,
-    HazardModel,
-    _as_timestamp,
-    edge_lines,
-    validate_incidents,
-)
-from routerisk.schema import VIOLENT_TYPES
+from routerisk.geo.grid import Polylines, pairs_within
+from routerisk.geo.projection import lonlat_to_km
+from routerisk.incidents.schema import VIOLENT_TYPES
+from routerisk.model.hazard import HazardModel
+from routerisk.model.kernels import DAYS_PER_YEAR, _as_timestamp, validate_incidents
+from routerisk.model.lines import edge_lines
 
 logger = logging.getLogger(__name__)
+
 
 #: Look-back of the persistence baseline (days).
 PERSISTENCE_DAYS = 3 * 365
@@ -158,7 +155,7 @@ def backtest(train: pd.DataFrame, test: pd.DataFrame, *, as_of: Any, horizon_day
     test_df = validate_incidents(test, source="test incidents")
     train_df = train_df[train_df["date"] < as_of_ts].reset_index(drop=True)
     if G is None:
-        from routerisk.network import load_study_network
+        from routerisk.network.io import load_study_network
         G = load_study_network()
     if model is None:
         model = HazardModel(horizon_days=horizon_days, radius_km=radius_km)
@@ -264,3 +261,4 @@ def route_check(G: nx.MultiDiGraph, model: HazardModel, test: pd.DataFrame,
             "observed_frequency": float(y.mean()),
             "brier": float(brier_score_loss(y, p)),
             "reliability": table.to_dict(orient="records")}
+

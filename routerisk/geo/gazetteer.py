@@ -3,8 +3,7 @@
 Matching is accent-, case- and punctuation-insensitive and looks at both ``name`` and
 ``name_en``. Among matches it prefers the requested country, then bigger place classes
 (city > town > village > ...), then larger population. When two distinct places remain
-equally good and far apart, it reports the ambiguity instead of guessing.
-"""
+equally good and far apart, it reports the ambiguity instead of guessing."""
 
 from __future__ import annotations
 
@@ -19,19 +18,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from routerisk._geometry import great_circle_km
-from routerisk._paths import GAZETTEER_FILE, shared_file
+from routerisk.config import GAZETTEER_FILE, shared_file
 from routerisk.errors import GeocodeError
+from routerisk.geo.sphere import great_circle_km
+
+logger = logging.getLogger(__name__)
+
 
 #: Rank of OSM ``place`` classes, biggest first.
 PLACE_RANK = {
     "city": 0, "town": 1, "village": 2, "suburb": 3, "locality": 4,
     "hamlet": 5, "isolated_dwelling": 6,
 }
+
+
 #: Candidates closer than this are the same place mapped twice (e.g. border towns).
 SAME_PLACE_KM = 5.0
 
-logger = logging.getLogger(__name__)
 
 _COORD_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -178,3 +181,4 @@ def geocode(name: str, *, country: str | None = None,
                  str(best["place"]),
                  None if pd.isna(best["population"]) else float(best["population"]),
                  int(best["osm_node_id"]))
+

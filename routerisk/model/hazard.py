@@ -25,15 +25,13 @@ forecast origin ``o`` (``as_of - k * horizon_days``), kernel masses are computed
 incidents before ``o`` and scored against the violent incidents in ``[o, o + horizon)``
 with the Poisson log-likelihood of "at least one incident" (``P = 1 - exp(-mu)``). The
 scale and background are fitted on the other origins (leave one origin out), so every
-validation score is out of sample.
-"""
+validation score is out of sample."""
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import networkx as nx
@@ -41,293 +39,27 @@ import numpy as np
 import pandas as pd
 import scipy.optimize
 import scipy.sparse as sp
-import shapely
 
-from routerisk._geometry import Polylines, lonlat_to_km, map_blocks, pairs_within
 from routerisk.errors import RouteRiskError, SpecError, ValidationError
-from routerisk.schema import VIOLENT_TYPES, EventType, Target
+from routerisk.geo.grid import Polylines, pairs_within
+from routerisk.geo.projection import lonlat_to_km
+from routerisk.incidents.schema import VIOLENT_TYPES
+from routerisk.model.kernels import (
+    DAYS_PER_YEAR,
+    KERNELS,
+    Severity,
+    _as_timestamp,
+    _day_number,
+    _decay,
+    _resolve_severity,
+    kernel_sum,
+    kernel_values,
+    spread_km,
+    validate_incidents,
+)
+from routerisk.model.lines import edge_lines
 
 logger = logging.getLogger(__name__)
-
-#: Columns of an incident frame the model reads.
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "date", "latitude", "longitude", "location_precision_km", "event_type", "target",
-    "fatalities")
-
-#: Kernels: name -> (profile of u = d/h, support in units of h).
-KERNELS = {
-    "gaussian": (lambda u: np.exp(-0.5 * u * u), 3.0),
-    "epanechnikov": (lambda u: np.clip(1.0 - u * u / 5.0, 0.0, None), math.sqrt(5.0)),
-}
-
-DAYS_PER_YEAR = 365.25
-
-
-@dataclass(frozen=True)
-class Severity:
-    """Severity weights of incidents.
-
-    The weight of an incident is ``event_type[type] * target[target] *
-    (1 + fatality_coef * ln(1 + fatalities))``; unknown fatalities count as zero.
-
-    Parameters
-    ----------
-    event_type
-        Weight by :class:`~routerisk.schema.EventType` value; missing types weigh 1.
-    target
-        Multiplier by :class:`~routerisk.schema.Target` value; missing targets weigh 1.
-    fatality_coef
-        How much reported deaths raise the weight (0: not at all).
-    """
-
-    event_type: Mapping[str, float] = field(default_factory=dict)
-    target: Mapping[str, float] = field(default_factory=dict)
-    fatality_coef: float = 0.0
-
-    def weights(self, incidents: pd.DataFrame) -> np.ndarray:
-        """Severity weight of every incident (row order kept)."""
-        et = incidents["event_type"].astype(str).map(dict(self.event_type)).fillna(1.0)
-        tg = incidents["target"].astype(str).map(dict(self.target)).fillna(1.0)
-        deaths = pd.to_numeric(incidents["fatalities"], errors="coerce").fillna(0)
-        deaths = deaths.to_numpy(dtype=float).clip(0, None)
-        return (et.to_numpy(float) * tg.to_numpy(float)
-                * (1.0 + self.fatality_coef * np.log1p(deaths)))
-
-
-#: Default severity: attacks on the road itself (ambush of convoys, IEDs, blockades) weigh
-#: more than clashes elsewhere; fuel tankers and convoys on the road more than other
-#: targets; protests and strategic developments barely count.
-DEFAULT_SEVERITY = Severity(
-    event_type={
-        EventType.CONVOY_AMBUSH.value: 2.0, EventType.IED.value: 1.5,
-        EventType.BLOCKADE.value: 1.5, EventType.ATTACK_ON_TOWN.value: 1.5,
-        EventType.KIDNAPPING.value: 1.0, EventType.CHECKPOINT.value: 1.0,
-        EventType.CLASH.value: 1.0, EventType.VIOLENCE_AGAINST_CIVILIANS.value: 1.0,
-        EventType.LOOTING.value: 0.5, EventType.STRATEGIC.value: 0.25,
-        EventType.PROTEST.value: 0.1,
-    },
-    target={
-        Target.FUEL_TANKER.value: 2.0, Target.CONVOY.value: 1.5,
-        Target.PASSENGER_TRANSPORT.value: 1.5,
-    },
-    fatality_coef=0.3,
-)
-
-#: Every incident weighs 1 (for comparisons).
-UNIFORM_SEVERITY = Severity()
-
-
-def _resolve_severity(severity: Severity | str | None) -> Severity:
-    if severity is None or severity == "default":
-        return DEFAULT_SEVERITY
-    if severity == "uniform":
-        return UNIFORM_SEVERITY
-    if isinstance(severity, Severity):
-        return severity
-    raise SpecError(f"severity: expected 'default', 'uniform' or a Severity; got {severity!r}")
-
-
-# ---------------------------------------------------------------------------------------
-# Edges of a graph as polylines
-
-
-@dataclass(frozen=True)
-class EdgeLines:
-    """The edges of a graph as polylines (km) with their road lengths."""
-
-    index: pd.MultiIndex          #: (u, v, key)
-    lines: Polylines
-    length_km: np.ndarray         #: road length: edge ``length`` (m) / 1000, else geometry
-
-    def undirected(self) -> np.ndarray:
-        """Positions of one edge per two-way road piece (``u -> v`` and ``v -> u``)."""
-        return undirected_positions(self.index)
-
-    def undirected_lines(self) -> tuple[Polylines, np.ndarray]:
-        """The polylines of :meth:`undirected` and their road lengths (km), in that order."""
-        und = self.undirected()
-        return (Polylines.from_arrays(*_subset_vertices(self.lines, und), len(und)),
-                self.length_km[und])
-
-
-def undirected_positions(index: Iterable[tuple[Any, Any, Any]]) -> np.ndarray:
-    """Positions in a ``(u, v, key)`` sequence of one edge per two-way road piece.
-
-    ``u -> v`` and ``v -> u`` with the same key count once; the first one met is kept.
-    """
-    seen: set[tuple[Any, Any, Any]] = set()
-    keep = []
-    for pos, (u, v, k) in enumerate(index):
-        key = (u, v, k) if str(u) <= str(v) else (v, u, k)
-        if key not in seen:
-            seen.add(key)
-            keep.append(pos)
-    return np.asarray(keep, dtype=np.int64)
-
-
-def edge_lines(G: nx.MultiDiGraph) -> EdgeLines:
-    """The edges of ``G`` as polylines.
-
-    Edges without ``geometry`` are the straight line between their nodes. ``length`` (m)
-    gives the road length; without it the geometric length is used.
-
-    Raises
-    ------
-    SpecError
-        When the graph is not in EPSG:4326 or has no edges.
-    """
-    crs = str(G.graph.get("crs", "epsg:4326")).lower()
-    if crs not in ("epsg:4326", "wgs84", "ogc:crs84"):
-        raise SpecError(f"graph CRS must be EPSG:4326 (lon/lat); got {crs}")
-    if G.number_of_edges() == 0:
-        raise SpecError("the road graph has no edges")
-    keys, geoms, lengths = [], [], []
-    for u, v, k, data in G.edges(keys=True, data=True):
-        geom = data.get("geometry")
-        if geom is None:
-            nu, nv = G.nodes[u], G.nodes[v]
-            geom = shapely.LineString([(nu["x"], nu["y"]), (nv["x"], nv["y"])])
-        keys.append((u, v, k))
-        geoms.append(geom)
-        lengths.append(data.get("length", np.nan))
-    lines = Polylines.from_lonlat_geometries(geoms)
-    length_km = np.asarray(lengths, dtype=float) / 1000.0
-    geo_km = lines.lengths_km()
-    length_km = np.where(np.isfinite(length_km) & (length_km > 0), length_km, geo_km)
-    length_km = np.maximum(length_km, 1e-3)      # a zero-length edge still has 1 m
-    index = pd.MultiIndex.from_tuples(keys, names=["u", "v", "key"])
-    return EdgeLines(index, lines, length_km)
-
-
-# ---------------------------------------------------------------------------------------
-# Incidents
-
-
-def validate_incidents(incidents: pd.DataFrame, *, source: str = "incidents") -> pd.DataFrame:
-    """Check the columns the model needs; return a clean copy with a typed ``date``.
-
-    Raises
-    ------
-    ValidationError
-        Listing every missing column and every row with a bad date or coordinate.
-    """
-    if not isinstance(incidents, pd.DataFrame):
-        raise ValidationError(source, [f"expected an incident DataFrame; got "
-                                       f"{type(incidents).__name__}"])
-    missing = [c for c in REQUIRED_COLUMNS if c not in incidents.columns]
-    if missing:
-        raise ValidationError(source, [f"missing column '{c}'" for c in missing])
-    df = pd.DataFrame(incidents[list(REQUIRED_COLUMNS)]).copy()
-    df["date"] = pd.to_datetime(df["date"], errors="coerce")
-    problems = []
-    for col, lo, hi in (("latitude", -90, 90), ("longitude", -180, 180),
-                        ("location_precision_km", 0, 1000)):
-        df[col] = pd.to_numeric(df[col], errors="coerce")
-        bad = ~df[col].between(lo, hi)
-        for pos in np.flatnonzero(bad.to_numpy())[:20]:
-            problems.append(f"row {pos}, '{col}': must be between {lo} and {hi}; "
-                            f"got {incidents[col].iloc[pos]!r}")
-    for pos in np.flatnonzero(df["date"].isna().to_numpy())[:20]:
-        problems.append(f"row {pos}, 'date': must be a date; got {incidents['date'].iloc[pos]!r}")
-    if problems:
-        raise ValidationError(source, problems)
-    return df.reset_index(drop=True)
-
-
-def _as_timestamp(value: Any, what: str = "as_of") -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise SpecError(f"{what}: expected a date (YYYY-MM-DD); got {value!r}") from exc
-    if pd.isna(ts):
-        raise SpecError(f"{what}: expected a date (YYYY-MM-DD); got {value!r}")
-    return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
-
-
-def _day_number(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
-    """Days since 1970-01-01 as floats."""
-    values = pd.DatetimeIndex(dates).as_unit("ns").asi8
-    return values / 86_400e9
-
-
-def _decay(age_days: np.ndarray, half_life_days: float) -> np.ndarray:
-    return np.exp(-math.log(2.0) * np.maximum(age_days, 0.0) / half_life_days)
-
-
-# ---------------------------------------------------------------------------------------
-# Kernel sums
-
-
-def kernel_values(dist_km: np.ndarray, h_km: np.ndarray, bandwidth_km: float,
-                  kernel: str = "gaussian") -> np.ndarray:
-    """``K(d; h) = (bandwidth / h) * profile(d / h)``, zero beyond the support."""
-    profile, support = KERNELS[kernel]
-    u = dist_km / h_km
-    return np.where(u < support, (bandwidth_km / h_km) * profile(u), 0.0)
-
-
-def _kernel_from_sq(d2: np.ndarray, h_km: np.ndarray, bandwidth_km: float,
-                    kernel: str) -> np.ndarray:
-    """``profile(d / h)`` from squared distances, in place, zero beyond the support.
-
-    The ``bandwidth / h`` factor of :func:`kernel_values` is left to the caller.
-    """
-    support = KERNELS[kernel][1]
-    inv_h2 = 1.0 / (h_km * h_km)
-    outside = d2 >= (support * support) / inv_h2[None, :]
-    d2 *= inv_h2[None, :]                       # now u^2
-    if kernel == "gaussian":
-        d2 *= -0.5
-        np.exp(d2, out=d2)
-    else:
-        np.subtract(1.0, d2 / 5.0, out=d2)
-        np.clip(d2, 0.0, None, out=d2)
-    d2[outside] = 0.0
-    return d2
-
-
-def spread_km(precision_km: np.ndarray, bandwidth_km: float, precision_spread: bool
-              ) -> np.ndarray:
-    """Kernel width of every source: ``sqrt(bandwidth^2 + precision^2)`` (or the bandwidth)."""
-    p = np.asarray(precision_km, dtype=float)
-    if not precision_spread:
-        return np.full(p.shape, float(bandwidth_km))
-    return np.sqrt(bandwidth_km ** 2 + p ** 2)
-
-
-def kernel_sum(lines: Polylines, sx: np.ndarray, sy: np.ndarray, weight: np.ndarray,
-               h_km: np.ndarray, bandwidth_km: float, *, kernel: str = "gaussian",
-               n_jobs: int | None = None) -> np.ndarray:
-    """``M_e = sum_j weight_j * K(d_je; h_j)`` for every polyline ``e``.
-
-    Sources are grouped by reach (support x width) so that each group is searched with a
-    grid fitted to its own reach; only pairs within reach are evaluated. Distances and
-    kernel values are computed in float32 relative to each block's origin (centimetre
-    resolution; relative error of a sum about 1e-6) and summed into float64.
-    """
-    mass = np.zeros(lines.n)
-    keep = weight > 0
-    if not keep.any() or lines.n == 0:
-        return mass
-    sx, sy, weight, h_km = sx[keep], sy[keep], weight[keep], h_km[keep]
-    reach = KERNELS[kernel][1] * h_km
-    cls = np.ceil(np.log(reach) / np.log(1.5)).astype(int)
-    for c in np.unique(cls):
-        sel = np.flatnonzero(cls == c)
-        gx, gy, gw, gh = sx[sel], sy[sel], weight[sel], h_km[sel]
-
-        def block(lids, pts, d2, gw=gw, gh=gh):
-            k = _kernel_from_sq(d2, gh[pts].astype(d2.dtype), bandwidth_km, kernel)
-            return lids, k @ (gw[pts] * (bandwidth_km / gh[pts])).astype(d2.dtype)
-
-        for lids, vals in map_blocks(lines, gx, gy, float(reach[sel].max()), block,
-                                     n_jobs=n_jobs, dtype=np.float32):
-            mass[lids] += vals
-    return mass
-
-
-# ---------------------------------------------------------------------------------------
-# The estimator
 
 
 class HazardModel:
@@ -515,7 +247,7 @@ class HazardModel:
 
         grid = self._grid()
         if G is None:
-            from routerisk.network import load_study_network
+            from routerisk.network.io import load_study_network
             G = load_study_network()
         self._fit_cv(G, grid)
         return self
@@ -671,15 +403,6 @@ class HazardModel:
         }
 
 
-def _subset_vertices(lines: Polylines, keep: np.ndarray):
-    counts = np.diff(lines.offsets)[keep]
-    starts = lines.offsets[keep]
-    idx = np.repeat(np.arange(len(keep)), counts)
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    pos = np.repeat(starts, counts) + within
-    return lines.x[pos], lines.y[pos], idx
-
-
 def _window_labels(lines: Polylines, model: HazardModel, origins: list[pd.Timestamp],
                    horizon: pd.Timedelta) -> np.ndarray:
     """1 where a violent training incident of the window lies within ``radius_km``."""
@@ -735,3 +458,4 @@ def _fit_scale(M: np.ndarray, L: np.ndarray, y: np.ndarray, tau: float,
                                   options={"gtol": 1e-8, "maxiter": 200})
     a, b = unpack(res.x)
     return float(a), float(b)
+

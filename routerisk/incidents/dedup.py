@@ -7,8 +7,7 @@ every source (``source`` ``"ACLED; seeds/000_....md"``, ``source_ref`` one entry
 and the most precise location and date among them. Rows of one source are never merged
 with each other: ACLED reports several distinct clashes in a town on one day.
 
-The result does not depend on the order of the input rows.
-"""
+The result does not depend on the order of the input rows."""
 
 from __future__ import annotations
 
@@ -18,13 +17,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from routerisk._geometry import great_circle_km
 from routerisk.errors import ValidationError
-from routerisk.schema import INCIDENT_COLUMNS, EventType, Target, empty_incident_frame
+from routerisk.geo.sphere import great_circle_km
+from routerisk.incidents.schema import INCIDENT_COLUMNS, EventType, Target, empty_incident_frame
 
 logger = logging.getLogger(__name__)
 
+
 ET = EventType
+
 
 #: Groups of event types that can describe the same event (a convoy ambush in an article
 #: may be an "armed clash" or an "attack" in ACLED). Types in different groups never merge.
@@ -36,17 +37,20 @@ COMPATIBLE: dict[str, str] = {
     ET.PROTEST.value: "protest",
 }
 
+
 #: When merged rows disagree, the more specific event type wins (first in this list).
 TYPE_SPECIFICITY: tuple[str, ...] = (
     ET.CONVOY_AMBUSH.value, ET.BLOCKADE.value, ET.IED.value, ET.KIDNAPPING.value,
     ET.CHECKPOINT.value, ET.ATTACK_ON_TOWN.value, ET.VIOLENCE_AGAINST_CIVILIANS.value,
     ET.CLASH.value, ET.LOOTING.value, ET.STRATEGIC.value, ET.PROTEST.value)
 
+
 #: ... and the more specific target.
 TARGET_SPECIFICITY: tuple[str, ...] = (
     Target.FUEL_TANKER.value, Target.CONVOY.value, Target.PASSENGER_TRANSPORT.value,
     Target.MINE_OR_COMPANY.value, Target.MILITARY.value, Target.GOVERNMENT.value,
     Target.CIVILIANS.value, Target.TOWN.value, Target.UNKNOWN.value)
+
 
 _DATE_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
 
@@ -229,3 +233,4 @@ def deduplicate(frame: gpd.GeoDataFrame, *, days: int = 1, km: float = 5.0,
         logger.info("deduplicate: %d reports merged into %d events", len(merged_pos),
                     len(clusters))
     return out
+

@@ -11,8 +11,7 @@ both).
 Per link: the share of import volume that loses its route (no open road remains), the share
 that must detour, the volume-weighted extra hours ``Σ share · Δh`` and the worst single
 detour. A link whose loss leaves some route without any road is a *single point of
-failure*.
-"""
+failure*."""
 
 from __future__ import annotations
 
@@ -25,9 +24,11 @@ import networkx as nx
 import pandas as pd
 
 from routerisk.errors import NoRouteError
-from routerisk.fuel import FuelRoutes, link_label, load_routes, resolve_stops, route_paths
-from routerisk.fuel import with_shares as _with_shares
-from routerisk.routing import (
+from routerisk.network.naming import link_label
+from routerisk.supply.exposure import resolve_stops, route_paths
+from routerisk.supply.fuel_routes import FuelRoutes, load_routes
+from routerisk.supply.fuel_routes import with_shares as _with_shares
+from routerisk.supply.paths import (
     Edge,
     Link,
     check_risk_graph,
@@ -67,7 +68,7 @@ class Criticality:
         return self.links[self.links["spof"]]
 
     def to_dict(self, *, top: int | None = None) -> dict:
-        from routerisk.fuel import _records
+        from routerisk.supply.exposure import _records
 
         df = self.links if top is None else self.links.head(top)
         return {"n_reroutes": self.n_reroutes,
@@ -208,3 +209,4 @@ def criticality_full_recompute(G: nx.MultiDiGraph, spec: FuelRoutes, *,
                                         - base_h[name])
         rows.append({"link": lk, "share_lost": lost, "extra_hours_weighted": extra})
     return pd.DataFrame(rows)
+

@@ -17,8 +17,7 @@ every piece carries ``length / n``).
 
 The two directions of a two-way road (an edge ``u→v`` and an edge ``v→u`` whose geometry
 is the same line reversed) are cut at the same points and share the new nodes, so the
-segmented graph routes both ways over the same piece nodes.
-"""
+segmented graph routes both ways over the same piece nodes."""
 
 from __future__ import annotations
 
@@ -36,15 +35,19 @@ from routerisk.errors import SpecError
 
 log = logging.getLogger(__name__)
 
+
 #: Default maximum piece length, metres.
 DEFAULT_MAX_LENGTH_M = 10_000.0
+
 
 #: Edge attributes that add up along a road and are apportioned between pieces.
 ADDITIVE_ATTRS: tuple[str, ...] = ("length", "travel_time", "total_time_min",
                                    "border_time_min")
 
+
 #: Attributes describing the parent edge, written on every piece.
 PARENT_ATTRS: tuple[str, ...] = ("parent_u", "parent_v", "parent_key", "piece", "offset_m")
+
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -322,3 +325,4 @@ def road_pieces(G: nx.MultiDiGraph) -> list[tuple[Hashable, Hashable, Hashable]]
             done.add((v, u, twin))
         kept.append((u, v, k))
     return kept
+

@@ -3,8 +3,7 @@
 The corridors live in ``networks/corridors.toml``: each ``[[corridor]]`` has a ``name``,
 ``buffer_km``, ``description`` and ordered ``[[corridor.waypoints]]`` (``name``, ``role``:
 port / border_post / town, ``country`` ISO3, ``lat``, ``lon`` and where the coordinate came
-from in the OSM gazetteer: ``gazetteer``, ``gazetteer_country``, ``osm_node_id``, ``note``).
-"""
+from in the OSM gazetteer: ``gazetteer``, ``gazetteer_country``, ``osm_node_id``, ``note``)."""
 
 from __future__ import annotations
 
@@ -20,16 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pyproj import CRS, Transformer
 from shapely.geometry import LineString, Polygon
 
-from routerisk._paths import PROJECT_ROOT
+from routerisk.config import package_file, read_toml
 from routerisk.errors import DataNotFoundError, SpecError, UnknownNameError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 #: The project's corridor file.
-CORRIDORS_FILE = PROJECT_ROOT / "networks" / "corridors.toml"
+CORRIDORS_FILE = package_file("corridors.toml")
+
 
 Role = Literal["port", "border_post", "town"]
 
@@ -169,12 +164,7 @@ def parse_corridors(data: dict, source: str = "<corridors>") -> dict[str, Corrid
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int) -> dict[str, Corridor]:
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from exc
-    return parse_corridors(data, path)
+    return parse_corridors(read_toml(path, what="corridor file"), path)
 
 
 def load_corridors(path: str | os.PathLike[str] | None = None) -> dict[str, Corridor]:
@@ -236,3 +226,10 @@ def corridor_polygon(corridor: Corridor | str, buffer_km: float | None = None) -
     local_line = shapely.transform(line, to_local, interleaved=False)
     ring = local_line.buffer(width_km * 1000, quad_segs=16)
     return shapely.transform(ring, to_wgs, interleaved=False)
+
+
+if sys.version_info >= (3, 11):
+    pass
+else:  # pragma: no cover
+    pass
+

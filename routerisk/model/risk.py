@@ -11,8 +11,7 @@ cluster in time and place, and one incident near the joint of two pieces disrupt
 Summing ``mu_e`` therefore *over*-counts incidents near joints (a conservative bias) and
 ignores clustering in time (which makes several incidents on one route in one window more
 likely than Poisson, so ``P`` is again too high for a given ``mu``). The backtest measures
-how wrong the route formula is on real routes (:func:`routerisk.backtest.route_backtest`).
-"""
+how wrong the route formula is on real routes (:func:`routerisk.backtest.route_backtest`)."""
 
 from __future__ import annotations
 
@@ -25,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, RouteRiskError, SpecError
-from routerisk.hazard import DAYS_PER_YEAR, EdgeLines, HazardModel, edge_lines
-from routerisk.network import path_edges
+from routerisk.model.hazard import HazardModel
+from routerisk.model.kernels import DAYS_PER_YEAR
+from routerisk.model.lines import EdgeLines, edge_lines
+from routerisk.network.nodes import path_edges
 
 SEGMENT_COLUMNS = ("length_m", "rate_per_km_yr", "mu", "p_disrupt")
 
@@ -240,3 +241,4 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
     return RouteRisk(horizon_days=horizon, p_disrupt=float(-np.expm1(-mu)), mu=mu,
                      p_interval=(lo, hi), mu_interval=(mlo, mhi), level=level,
                      length_km=float(length_km.sum()), segments=segs, top_segments=top)
+

@@ -1,0 +1,428 @@
+"""Read incident files into validated incident frames.
+
+Every reader returns a GeoDataFrame with exactly :data:`routerisk.schema.INCIDENT_COLUMNS`
+plus ``geometry`` (points, EPSG:4326), one row per validated
+:class:`~routerisk.schema.Incident`, built by :func:`routerisk.schema.incidents_to_frame`.
+
+* :func:`read_routerisk` — routerisk's own schema, CSV or GeoJSON (analysts' own reports,
+  the curated catalogue);
+* :func:`read_acled` — ACLED CSV exports, one row per event (dyadic) or one row per actor
+  (monadic, collapsed to one row per ``event_id_cnty``);
+* :func:`read_ucdp` — UCDP GED CSV, the full column set or the reduced sample;
+* :func:`read_incidents` — any of the above, the format detected from the columns;
+* :func:`load_catalogue`, :func:`default_incidents` — the project's own data.
+
+Validation collects every problem of a file and raises one
+:class:`~routerisk.errors.ValidationError` naming the file, and for each problem the row,
+the column and what was expected. Rows left out on purpose (``violent_only``, ``bbox``) are
+counted in ``frame.attrs["filtered"]`` (reason → count) and logged, never silently lost.
+Rows are numbered from 1, the header not counted (row 1 is the second line of a CSV file)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from routerisk.geo.gazetteer import normalize_name
+from routerisk.incidents._files import (
+    COUNTRY_ISO3,
+    BBox,
+    _cached,
+    _check_file,
+    _duplicates,
+    _finish,
+    _read_csv_text,
+    _require,
+    _row_names,
+)
+from routerisk.incidents.schema import (
+    EventType,
+    Target,
+    validate_records,
+)
+
+logger = logging.getLogger(__name__)
+
+
+ET = EventType
+
+
+TG = Target
+
+
+#: ACLED ``sub_event_type`` → event type, before the ``notes`` refinements.
+ACLED_SUB_EVENT_TYPES: dict[str, str] = {
+    "Armed clash": ET.CLASH.value,
+    "Government regains territory": ET.ATTACK_ON_TOWN.value,
+    "Non-state actor overtakes territory": ET.ATTACK_ON_TOWN.value,
+    "Attack": ET.VIOLENCE_AGAINST_CIVILIANS.value,
+    "Sexual violence": ET.VIOLENCE_AGAINST_CIVILIANS.value,
+    "Abduction/forced disappearance": ET.KIDNAPPING.value,
+    "Remote explosive/landmine/IED": ET.IED.value,
+    "Grenade": ET.IED.value,
+    "Suicide bomb": ET.ATTACK_ON_TOWN.value,
+    "Shelling/artillery/missile attack": ET.ATTACK_ON_TOWN.value,
+    "Air/drone strike": ET.CLASH.value,
+    "Chemical weapon": ET.ATTACK_ON_TOWN.value,
+    "Looting/property destruction": ET.LOOTING.value,
+    "Peaceful protest": ET.PROTEST.value,
+    "Protest with intervention": ET.PROTEST.value,
+    "Excessive force against protesters": ET.PROTEST.value,
+    "Violent demonstration": ET.PROTEST.value,
+    "Mob violence": ET.PROTEST.value,
+    "Agreement": ET.STRATEGIC.value,
+    "Arrests": ET.STRATEGIC.value,
+    "Change to group/activity": ET.STRATEGIC.value,
+    "Disrupted weapons use": ET.STRATEGIC.value,
+    "Headquarters or base established": ET.STRATEGIC.value,
+    "Non-violent transfer of territory": ET.STRATEGIC.value,
+    "Other": ET.STRATEGIC.value,
+}
+
+
+#: ACLED ``event_type`` → event type, used when ``sub_event_type`` is empty or unknown.
+ACLED_EVENT_TYPES: dict[str, str] = {
+    "Battles": ET.CLASH.value,
+    "Violence against civilians": ET.VIOLENCE_AGAINST_CIVILIANS.value,
+    "Explosions/Remote violence": ET.IED.value,
+    "Protests": ET.PROTEST.value,
+    "Riots": ET.PROTEST.value,
+    "Strategic developments": ET.STRATEGIC.value,
+}
+
+
+#: ACLED ``time_precision`` code → date precision.
+ACLED_TIME_PRECISION: dict[str, str] = {"1": "day", "2": "week", "3": "month"}
+
+
+#: ACLED ``geo_precision`` code → location precision (radius, km): 1 the town's own
+#: coordinates; 2 "near" a town or part of a district, placed at a nearby town; 3 only the
+#: district/province is known, placed at its centroid.
+ACLED_GEO_PRECISION_KM: dict[str, float] = {"1": 2.0, "2": 25.0, "3": 75.0}
+
+
+#: ACLED actor-type codes (``inter1``/``inter2``); recent exports spell them out.
+ACLED_INTER_NAMES: dict[str, str] = {
+    "state forces": "1", "rebel group": "2", "political militia": "3",
+    "identity militia": "4", "rioters": "5", "protesters": "6", "civilians": "7",
+    "external/other forces": "8", "external forces": "8", "other forces": "8",
+}
+
+
+#: Event types whose ``notes`` may turn them into a convoy ambush, IED, kidnapping or
+#: checkpoint (ACLED codes an ambush as "Armed clash", a burnt convoy as "Looting", ...).
+_REFINABLE = {ET.CLASH.value, ET.VIOLENCE_AGAINST_CIVILIANS.value, ET.LOOTING.value,
+              ET.ATTACK_ON_TOWN.value}
+
+
+_VEHICLE = (r"(?:convoys?|convois?|trucks?|lorr(?:y|ies)|tankers?|citernes?|camions?|bus(?:es)?"
+            r"|minibus(?:es)?|coach(?:es)?|vehicles?|v[ée]hicules?|cars?|passengers?|voyageurs"
+            r"|drivers?|chauffeurs?|transporters?|transporteurs?)")
+
+
+_HIT = (r"(?:ambush(?:ed|es|ing)?|attack(?:ed|s|ing)?|fired (?:on|at|upon)"
+        r"|opened fire (?:on|at|against)|shot at|intercept(?:ed|ing)?|stopp?ed"
+        r"|hijack(?:ed|ing)?|burn(?:ed|t|ing)?|torch(?:ed|ing)?|set (?:on )?fire"
+        r"|loot(?:ed|ing)?|rob(?:bed|bing)?|raid(?:ed|ing)?|seiz(?:ed|ing)|attaqu[ée]\w*"
+        r"|incendi[ée]\w*|br[uû]l[ée]\w*|pill[ée]\w*|braqu[ée]\w*)")
+
+
+#: notes → convoy or vehicle ambush: an ambush, or a vehicle hit on the road.
+NOTES_CONVOY_AMBUSH = re.compile(
+    rf"\b(?:ambush\w*|embuscades?)\b|\b{_HIT}\b[^.;,]{{0,60}}?\b{_VEHICLE}\b"
+    rf"|\b{_VEHICLE}\b[^.;,]{{0,60}}?\b(?:was|were|got|été)\s+{_HIT}\b", re.IGNORECASE)
+
+
+#: notes → IED or mine.
+NOTES_IED = re.compile(
+    r"\b(?:ieds?|landmines?|land mines?|improvised explosive|explosive devices?"
+    r"|engins? explosifs?|mines? (?:explo\w*|blast)|hit a mine|struck a mine|roadside bomb"
+    r"|ied-?\w*)\b", re.IGNORECASE)
+
+
+#: notes → kidnapping.
+NOTES_KIDNAPPING = re.compile(
+    r"\b(?:kidnap\w*|abduct\w*|hostages?|enlev\w*|took \w+ captive)\b", re.IGNORECASE)
+
+
+#: notes → an illegal checkpoint (not an attack on an army checkpoint).
+NOTES_CHECKPOINT = re.compile(
+    r"\b(?:(?:set|setting|put) up (?:an? )?(?:illegal |fake |makeshift )?"
+    r"(?:checkpoints?|roadblocks?)"
+    r"|erect\w* (?:an? )?(?:checkpoints?|roadblocks?)|illegal checkpoints?|fake checkpoints?"
+    r"|faux barrages?|extort\w*|racket(?:eer\w*|ed|ing|s)|ran[çc]onn\w*)\b", re.IGNORECASE)
+
+
+#: notes → an attack on a town, camp or position (turns a clash into attack_on_town).
+NOTES_ATTACK_POSITION = re.compile(
+    r"\b(?:attack\w*|assault\w*|raid\w*|stormed|overran|shell\w*|attaqu\w*)\b[^.;,]{0,50}?"
+    r"\b(?:camps?|bases?|posts?|outposts?|positions?|barracks|gendarmerie|police station"
+    r"|brigade|town|city|checkpoints?|prison|commissariat)\b", re.IGNORECASE)
+
+
+#: notes → target, first match wins (fuel tankers before convoys before military).
+NOTES_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (TG.FUEL_TANKER.value, re.compile(
+        r"\b(?:tankers?|citernes?|camions?[- ]citernes?|(?:fuel|petrol|gasoline|diesel|oil"
+        r"|refuel\w*|carburant|essence|gasoil)\s+(?:trucks?|lorr(?:y|ies)|convoys?|supply"
+        r"|transport\w*|camions?|tankers?)|(?:trucks?|camions?|convoys?)\s+(?:\w+\s+)?"
+        r"(?:carrying|transporting|loaded with|de|of)\s+(?:fuel|petrol|diesel|carburant"
+        r"|gasoil))\b", re.IGNORECASE)),
+    (TG.PASSENGER_TRANSPORT.value, re.compile(
+        r"\b(?:bus(?:es)?|minibus(?:es)?|coach(?:es)?|passengers?|public transport"
+        r"|transports? en commun|voyageurs|sotrama|taxi(?:-brousse)?s?)\b", re.IGNORECASE)),
+    (TG.CONVOY.value, re.compile(
+        r"\b(?:convoys?|convois?|trucks?|lorr(?:y|ies)|camions?|truckers?|truck drivers?"
+        r"|transporters?|transporteurs?)\b",
+        re.IGNORECASE)),
+    (TG.MINE_OR_COMPANY.value, re.compile(
+        r"\b(?:gold|mining|orpaill\w*|mine sites?|sites? miniers?|gold ?mines?|compan(?:y|ies)"
+        r"|contractors?|subcontractors?|soci[ée]t[ée]s?|entreprises?|factory|usine)\b",
+        re.IGNORECASE)),
+)
+
+
+_GOVERNMENT = re.compile(r"\b(?:government|officials?|mayors?|prefects?|sub-prefects?|customs"
+                         r"|judges?|administrat\w*|civil servants?|maires?|pr[ée]fets?)\b",
+                         re.IGNORECASE)
+
+
+_ACLED_REQUIRED = ("event_id_cnty", "event_date", "sub_event_type", "latitude", "longitude")
+
+
+_ACLED_EVENT_COLUMNS = ("event_date", "event_type", "sub_event_type", "latitude", "longitude",
+                        "location", "fatalities", "time_precision", "geo_precision")
+
+
+#: Incident field → ACLED column, for messages.
+_ACLED_COLUMN_OF = {"incident_id": "event_id_cnty", "date": "event_date",
+                    "date_precision": "time_precision", "latitude": "latitude",
+                    "longitude": "longitude", "location_precision_km": "geo_precision",
+                    "place": "location", "event_type": "sub_event_type", "actor": "actor1",
+                    "fatalities": "fatalities", "notes": "notes", "country": "iso3"}
+
+
+def _acled_dates(values: pd.Series) -> pd.Series:
+    """ISO dates as strings; unparseable values are kept as given (validation reports them).
+
+    Accepts ``YYYY-MM-DD`` and ACLED's export-tool spellings ``31 December 2020`` and
+    ``31-December-2020``.
+    """
+    out = pd.Series(values, dtype=object).copy()
+    todo = np.ones(len(values), dtype=bool)
+    for fmt in ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y"):
+        parsed = pd.to_datetime(values.where(todo), format=fmt, errors="coerce")
+        ok = parsed.notna().to_numpy() & todo
+        out[ok] = parsed[ok].dt.strftime("%Y-%m-%d")
+        todo &= ~ok
+        if not todo.any():
+            break
+    return out
+
+
+def _collapse_actor_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], int]:
+    """One row per ``event_id_cnty`` from ACLED's one-row-per-actor (monadic) layout.
+
+    The first row of an event gives ``actor1``/``assoc_actor_1``/``inter1``; the others,
+    in file order, give ``actor2``/``assoc_actor_2``/``inter2`` (joined by "; " when an event
+    has more than two actors). Event columns must agree across an event's rows.
+    """
+    problems = []
+    df = df.copy()
+    df["_row"] = np.arange(len(df))
+    groups = df.groupby("event_id_cnty", sort=False)
+    check = [c for c in _ACLED_EVENT_COLUMNS if c in df.columns]
+    nunique = groups[check].nunique()
+    for event_id, row in nunique.iterrows():
+        for col in check:
+            if row[col] > 1 and event_id != "":
+                rows = groups.get_group(event_id)
+                shown = ", ".join(str(i + 1) for i in rows["_row"][:10])
+                values = " vs ".join(repr(v)[:40] for v in pd.unique(rows[col])[:3])
+                problems.append(f"rows {shown}, '{col}': the rows of event {event_id!r} "
+                                f"disagree ({values}); one-row-per-actor files repeat the "
+                                f"event's columns on every actor row")
+    first = groups.head(1).set_index("event_id_cnty")
+    rest = df[df.duplicated("event_id_cnty", keep="first")]
+    others = rest.groupby("event_id_cnty", sort=False).agg({
+        "actor1": lambda s: "; ".join(v for v in s if v),
+        "assoc_actor_1": lambda s: "; ".join(v for v in s if v),
+        "inter1": "first"}) if len(rest) else pd.DataFrame(
+            columns=["actor1", "assoc_actor_1", "inter1"])
+    others = others.rename(columns={"actor1": "actor2", "assoc_actor_1": "assoc_actor_2",
+                                    "inter1": "inter2"})
+    out = first.join(others, how="left").reset_index()
+    for col in ("actor2", "assoc_actor_2", "inter2"):
+        out[col] = out[col].fillna("")
+    return out, problems, len(df) - len(out)
+
+
+def _inter_codes(values: pd.Series) -> pd.Series:
+    """ACLED actor-type codes as strings "1"…"8" ("" when absent), from codes or names."""
+    v = values.astype(str).str.strip()
+    v = v.str.replace(r"\.0$", "", regex=True)
+    named = v.str.lower().map(ACLED_INTER_NAMES)
+    return named.fillna(v).where(v.str.lower() != "nan", "")
+
+
+def acled_event_types(sub_event_type: pd.Series, event_type: pd.Series,
+                      notes: pd.Series) -> pd.Series:
+    """Event types for ACLED rows: ``sub_event_type`` mapped, then refined by ``notes``.
+
+    Among clashes, attacks on civilians, looting and attacks on positions, the notes can
+    make an event a convoy/vehicle ambush (an ambush, or a convoy, truck, tanker, bus or
+    vehicle attacked, burnt or looted), then an IED, a kidnapping, an illegal checkpoint, or
+    (for clashes) an attack on a town, camp or position. Unknown sub-event types fall back
+    to ``event_type``; values neither knows are left as given (validation reports them).
+    """
+    base = sub_event_type.map(ACLED_SUB_EVENT_TYPES)
+    base = base.fillna(event_type.map(ACLED_EVENT_TYPES))
+    base = base.fillna(sub_event_type.where(sub_event_type != "", event_type)).astype(object)
+    text = notes.fillna("").astype(str)
+    refinable = base.isin(_REFINABLE)
+    out = base.copy()
+    todo = refinable.copy()
+    for kind, pattern, allowed in (
+            (ET.CONVOY_AMBUSH.value, NOTES_CONVOY_AMBUSH, None),
+            (ET.IED.value, NOTES_IED, None),
+            (ET.KIDNAPPING.value, NOTES_KIDNAPPING,
+             {ET.VIOLENCE_AGAINST_CIVILIANS.value, ET.LOOTING.value}),
+            (ET.CHECKPOINT.value, NOTES_CHECKPOINT, None),
+            (ET.ATTACK_ON_TOWN.value, NOTES_ATTACK_POSITION, {ET.CLASH.value})):
+        hit = todo & text.str.contains(pattern)
+        if allowed is not None:
+            hit &= base.isin(allowed)
+        out[hit] = kind
+        todo &= ~hit
+    return out
+
+
+def acled_targets(notes: pd.Series, inter2: pd.Series, actor2: pd.Series,
+                  assoc_actor_2: pd.Series, event_type: pd.Series) -> pd.Series:
+    """Targets for ACLED rows: from ``notes`` words first, then the second actor.
+
+    Order: fuel tanker, passenger transport, convoy (a convoy with state or external forces
+    as second actor is ``military``), mine or company; then ``military`` when the second
+    actor is state or external forces (``inter2`` 1 or 8), ``government`` when it names
+    officials, ``civilians`` for ``inter2`` 7, ``town`` for attacks on towns; else unknown.
+    """
+    text = notes.fillna("").astype(str)
+    out = pd.Series(TG.UNKNOWN.value, index=notes.index, dtype=object)
+    todo = pd.Series(True, index=notes.index)
+    military = inter2.isin(["1", "8"])
+    for target, pattern in NOTES_TARGETS:
+        hit = todo & text.str.contains(pattern)
+        if target == TG.CONVOY.value:
+            out[hit & military] = TG.MILITARY.value
+            out[hit & ~military] = target
+        else:
+            out[hit] = target
+        todo &= ~hit
+    who = actor2.fillna("").astype(str) + " " + assoc_actor_2.fillna("").astype(str)
+    for target, hit in (
+            (TG.MILITARY.value, military),
+            (TG.GOVERNMENT.value, who.str.contains(_GOVERNMENT)),
+            (TG.CIVILIANS.value, inter2 == "7"),
+            (TG.TOWN.value, event_type == ET.ATTACK_ON_TOWN.value)):
+        hit = todo & hit
+        out[hit] = target
+        todo &= ~hit
+    return out
+
+
+@_cached
+def read_acled(path: str | os.PathLike[str], *, violent_only: bool = False,
+               bbox: BBox | None = None, encoding: str = "utf-8",
+               check_swapped: bool = True) -> gpd.GeoDataFrame:
+    """Read an ACLED CSV export (one row per event, or one row per actor).
+
+    One-row-per-actor files (no ``actor2`` column; the event id repeated on each actor's
+    row) are collapsed to one row per ``event_id_cnty``. Mapping (see ``docs/incidents.md``):
+    ``sub_event_type`` → :class:`~routerisk.schema.EventType` via
+    :data:`ACLED_SUB_EVENT_TYPES`, refined by ``notes`` (:func:`acled_event_types`); target
+    from ``notes`` and the second actor (:func:`acled_targets`); ``time_precision`` 1/2/3 →
+    day/week/month; ``geo_precision`` 1/2/3 → 2/25/75 km; ``incident_id`` ``"ACLED-<event id>"``,
+    ``source`` ``"ACLED"``, ``source_ref`` ``"<event_id_cnty> (data_id <data_id>)"``, ``actor``
+    the first actor (with its associates), ``country`` the ISO3 code.
+
+    Parameters
+    ----------
+    path
+        The CSV export.
+    violent_only
+        Keep only violent event types (protests, riots, looting and strategic developments
+        are dropped and counted).
+    bbox
+        ``(lon_min, lat_min, lon_max, lat_max)``; rows outside are dropped and counted.
+    encoding
+        Text encoding of the file.
+    check_swapped
+        Report rows whose latitude and longitude look swapped.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``INCIDENT_COLUMNS`` + ``geometry`` (EPSG:4326); ``attrs`` holds ``filtered``,
+        ``layout`` and ``actor_rows_collapsed``.
+    """
+    p = _check_file(path)
+    df = _read_csv_text(p, encoding)
+    _require(df, _ACLED_REQUIRED, p, "ACLED")
+    for col in ("event_type", "actor1", "assoc_actor_1", "inter1", "notes", "location",
+                "fatalities", "time_precision", "geo_precision", "data_id", "iso3", "country"):
+        if col not in df.columns:
+            df[col] = ""
+    per_actor = "actor2" not in df.columns and "inter2" not in df.columns
+    problems: list[str] = []
+    collapsed = 0
+    if per_actor:
+        df, problems, collapsed = _collapse_actor_rows(df)
+        rows = [f"row {i + 1}" for i in df["_row"]]
+    else:
+        problems = _duplicates(df["event_id_cnty"], "event_id_cnty")
+        rows = _row_names(range(len(df)))
+    for col in ("actor2", "assoc_actor_2", "inter2"):
+        if col not in df.columns:
+            df[col] = ""
+    inter2 = _inter_codes(df["inter2"])
+    tp = df["time_precision"].replace("", "1").str.replace(r"\.0$", "", regex=True)
+    gp = df["geo_precision"].replace("", "1").str.replace(r"\.0$", "", regex=True)
+    for col, codes, values in (("time_precision", ACLED_TIME_PRECISION, tp),
+                               ("geo_precision", ACLED_GEO_PRECISION_KM, gp)):
+        bad = ~values.isin(list(codes))
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(f"{rows[i]}, '{col}': must be 1, 2 or 3; got {values.iloc[i]!r}")
+    event_type = acled_event_types(df["sub_event_type"], df["event_type"], df["notes"])
+    target = acled_targets(df["notes"], inter2, df["actor2"], df["assoc_actor_2"], event_type)
+    actor = df["actor1"].where(df["assoc_actor_1"] == "",
+                               df["actor1"] + " (with " + df["assoc_actor_1"] + ")")
+    country = df["iso3"].where(df["iso3"] != "",
+                               df["country"].map(lambda c: COUNTRY_ISO3.get(normalize_name(c),
+                                                                            c)))
+    ref = df["event_id_cnty"].where(df["data_id"] == "",
+                                    df["event_id_cnty"] + " (data_id " + df["data_id"] + ")")
+    fields = pd.DataFrame({
+        "incident_id": ("ACLED-" + df["event_id_cnty"]).where(df["event_id_cnty"] != "", ""),
+        "date": _acled_dates(df["event_date"]),
+        "date_precision": tp.map(ACLED_TIME_PRECISION),
+        "latitude": df["latitude"], "longitude": df["longitude"],
+        "location_precision_km": gp.map(ACLED_GEO_PRECISION_KM),
+        "place": df["location"], "country": country,
+        "event_type": event_type, "target": target, "actor": actor,
+        "fatalities": df["fatalities"], "source": "ACLED", "source_ref": ref,
+        "notes": df["notes"],
+    })
+    records = fields.astype(object).where(fields.notna(), None).to_dict("records")
+    incidents, more = validate_records(records, rows=rows, columns=_ACLED_COLUMN_OF,
+                                       check_swapped=check_swapped)
+    frame = _finish(incidents, problems + more, p, fmt="acled", violent_only=violent_only,
+                    bbox=bbox)
+    frame.attrs["layout"] = "one row per actor" if per_actor else "one row per event"
+    frame.attrs["actor_rows_collapsed"] = collapsed
+    return frame
+

@@ -1,0 +1,170 @@
+"""Read incident files into validated incident frames.
+
+Every reader returns a GeoDataFrame with exactly :data:`routerisk.schema.INCIDENT_COLUMNS`
+plus ``geometry`` (points, EPSG:4326), one row per validated
+:class:`~routerisk.schema.Incident`, built by :func:`routerisk.schema.incidents_to_frame`.
+
+* :func:`read_routerisk` — routerisk's own schema, CSV or GeoJSON (analysts' own reports,
+  the curated catalogue);
+* :func:`read_acled` — ACLED CSV exports, one row per event (dyadic) or one row per actor
+  (monadic, collapsed to one row per ``event_id_cnty``);
+* :func:`read_ucdp` — UCDP GED CSV, the full column set or the reduced sample;
+* :func:`read_incidents` — any of the above, the format detected from the columns;
+* :func:`load_catalogue`, :func:`default_incidents` — the project's own data.
+
+Validation collects every problem of a file and raises one
+:class:`~routerisk.errors.ValidationError` naming the file, and for each problem the row,
+the column and what was expected. Rows left out on purpose (``violent_only``, ``bbox``) are
+counted in ``frame.attrs["filtered"]`` (reason → count) and logged, never silently lost.
+Rows are numbered from 1, the header not counted (row 1 is the second line of a CSV file)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from routerisk.config import ACLED_FILE, optional_shared_file, package_file
+from routerisk.errors import DataNotFoundError, ValidationError
+from routerisk.incidents._files import BBox, _check_file
+from routerisk.incidents.acled import read_acled
+from routerisk.incidents.native import read_routerisk
+from routerisk.incidents.schema import (
+    empty_incident_frame,
+)
+from routerisk.incidents.ucdp import read_ucdp
+
+logger = logging.getLogger(__name__)
+
+
+#: Formats :func:`read_incidents` knows.
+FORMATS: tuple[str, ...] = ("routerisk", "acled", "ucdp")
+
+
+#: The project's curated catalogue (written from the articles in ``../shared/seeds``).
+CATALOGUE_FILE = package_file("catalogue.csv")
+
+
+def detect_format(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> str:
+    """Guess a file's format from its extension and header: routerisk, acled or ucdp."""
+    p = _check_file(path)
+    if p.suffix.lower() in {".geojson", ".json"}:
+        return "routerisk"
+    try:
+        with p.open(encoding=encoding, errors="replace", newline="") as fh:
+            header = fh.readline(1_000_000)
+    except OSError as exc:
+        raise DataNotFoundError(f"cannot read incident file {p}: {exc.strerror}") from exc
+    cols = {c.strip().strip('"').lstrip("\ufeff") for c in header.split(",")}
+    if {"event_id_cnty", "sub_event_type"} & cols:
+        return "acled"
+    if "type_of_violence" in cols:
+        return "ucdp"
+    return "routerisk"
+
+
+def read_incidents(path: str | os.PathLike[str], *, format: str | None = None,
+                   violent_only: bool = False, bbox: BBox | None = None,
+                   encoding: str = "utf-8") -> gpd.GeoDataFrame:
+    """Read any incident file; the format is detected unless given.
+
+    Parameters
+    ----------
+    path
+        CSV (routerisk, ACLED or UCDP GED) or GeoJSON (routerisk).
+    format
+        ``"routerisk"``, ``"acled"`` or ``"ucdp"``; default: :func:`detect_format`.
+    violent_only, bbox, encoding
+        As in :func:`read_routerisk`.
+    """
+    fmt = format or detect_format(path, encoding=encoding)
+    readers = {"routerisk": read_routerisk, "acled": read_acled, "ucdp": read_ucdp}
+    if fmt not in readers:
+        raise ValidationError(str(path), [f"unknown format {fmt!r}; expected one of "
+                                          f"{', '.join(FORMATS)}"])
+    return readers[fmt](path, violent_only=violent_only, bbox=bbox, encoding=encoding)
+
+
+def load_catalogue(path: str | os.PathLike[str] | None = None, *,
+                   violent_only: bool = False) -> gpd.GeoDataFrame:
+    """The project's curated incident catalogue (``incidents/catalogue.csv``).
+
+    Raises
+    ------
+    DataNotFoundError
+        When the catalogue file does not exist.
+    """
+    p = Path(path) if path is not None else CATALOGUE_FILE
+    if not p.is_file():
+        raise DataNotFoundError(f"incident catalogue not found: {p}")
+    return read_routerisk(p, violent_only=violent_only)
+
+
+def default_incidents(*, violent_only: bool = False,
+                      catalogue: str | os.PathLike[str] | None = None,
+                      acled: str | os.PathLike[str] | None = None,
+                      dedup: bool = True) -> gpd.GeoDataFrame:
+    """Project catalogue + the shared ACLED file when present, deduplicated.
+
+    Parameters
+    ----------
+    violent_only
+        Keep only violent event types.
+    catalogue
+        Catalogue path; default ``incidents/catalogue.csv`` in the project.
+    acled
+        ACLED export; default the shared ``incidents/acled_mli_bfa_ner_1997_2019.csv``
+        when it is found (see :mod:`routerisk._paths`), else no ACLED rows.
+    dedup
+        Merge the same event reported by both (:func:`routerisk.dedup.deduplicate`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``attrs["filtered"]`` adds up what each file's reader filtered;
+        ``attrs["sources"]`` lists the files read.
+    """
+    from routerisk.incidents.dedup import deduplicate
+
+    frames = [load_catalogue(catalogue, violent_only=violent_only)]
+    acled_path = Path(acled) if acled is not None else optional_shared_file(ACLED_FILE)
+    if acled_path is not None:
+        frames.append(read_acled(acled_path, violent_only=violent_only))
+    else:
+        logger.info("shared ACLED file not found; using the catalogue only")
+    return combine(frames, dedup=dedup, deduplicate=deduplicate)
+
+
+def combine(frames: Sequence[gpd.GeoDataFrame], *, dedup: bool = True,
+            deduplicate=None) -> gpd.GeoDataFrame:
+    """Concatenate incident frames (adding up their ``filtered`` counts), optionally
+    deduplicated; incident ids must be unique across the frames."""
+    if deduplicate is None:
+        from routerisk.incidents.dedup import deduplicate
+    filtered: dict[str, int] = {}
+    sources = []
+    for f in frames:
+        for k, v in f.attrs.get("filtered", {}).items():
+            filtered[k] = filtered.get(k, 0) + v
+        if "source_file" in f.attrs:
+            sources.append(f.attrs["source_file"])
+    parts = [f for f in frames if len(f)]
+    if not parts:
+        out = empty_incident_frame()
+    else:
+        out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+    ids = out["incident_id"]
+    dup = sorted(set(ids[ids.duplicated()]))
+    if dup:
+        raise ValidationError(", ".join(sources) or "incidents",
+                              [f"'incident_id': {i!r} appears in more than one file"
+                               for i in dup])
+    out.attrs = {"filtered": filtered, "sources": sources}
+    if dedup and len(out):
+        out = deduplicate(out)
+    return out
+

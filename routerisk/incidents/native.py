@@ -1,0 +1,163 @@
+"""Read incident files into validated incident frames.
+
+Every reader returns a GeoDataFrame with exactly :data:`routerisk.schema.INCIDENT_COLUMNS`
+plus ``geometry`` (points, EPSG:4326), one row per validated
+:class:`~routerisk.schema.Incident`, built by :func:`routerisk.schema.incidents_to_frame`.
+
+* :func:`read_routerisk` — routerisk's own schema, CSV or GeoJSON (analysts' own reports,
+  the curated catalogue);
+* :func:`read_acled` — ACLED CSV exports, one row per event (dyadic) or one row per actor
+  (monadic, collapsed to one row per ``event_id_cnty``);
+* :func:`read_ucdp` — UCDP GED CSV, the full column set or the reduced sample;
+* :func:`read_incidents` — any of the above, the format detected from the columns;
+* :func:`load_catalogue`, :func:`default_incidents` — the project's own data.
+
+Validation collects every problem of a file and raises one
+:class:`~routerisk.errors.ValidationError` naming the file, and for each problem the row,
+the column and what was expected. Rows left out on purpose (``violent_only``, ``bbox``) are
+counted in ``frame.attrs["filtered"]`` (reason → count) and logged, never silently lost.
+Rows are numbered from 1, the header not counted (row 1 is the second line of a CSV file)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from routerisk.errors import ValidationError
+from routerisk.incidents._files import (
+    BBox,
+    _cached,
+    _check_file,
+    _decode,
+    _duplicates,
+    _finish,
+    _read_csv_text,
+    _require,
+    _row_names,
+)
+from routerisk.incidents.schema import (
+    INCIDENT_COLUMNS,
+    validate_records,
+)
+
+logger = logging.getLogger(__name__)
+
+
+_REQUIRED = ("incident_id", "date", "latitude", "longitude", "event_type", "source")
+
+
+@_cached
+def read_routerisk(path: str | os.PathLike[str], *, violent_only: bool = False,
+                   bbox: BBox | None = None, encoding: str = "utf-8",
+                   check_swapped: bool = True) -> gpd.GeoDataFrame:
+    """Read a CSV or GeoJSON file in routerisk's own incident schema.
+
+    CSV: a header with the :class:`~routerisk.schema.Incident` field names (``incident_id,
+    date, latitude, longitude, event_type, source`` required, the others optional), one
+    incident per row; empty cells take the field's default. GeoJSON (``.geojson`` or
+    ``.json``): a FeatureCollection of Point features whose ``properties`` are the fields;
+    ``latitude``/``longitude`` may be left out (taken from the point).
+
+    Parameters
+    ----------
+    path
+        The file.
+    violent_only, bbox
+        Optional filters, see :func:`filter_incidents`; what they drop is counted in
+        ``frame.attrs["filtered"]``.
+    encoding
+        Text encoding of the file.
+    check_swapped
+        Report rows whose latitude and longitude look swapped for study-area data.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``INCIDENT_COLUMNS`` + ``geometry`` (EPSG:4326).
+
+    Raises
+    ------
+    DataNotFoundError
+        The file does not exist.
+    ValidationError
+        Anything wrong with the content; every problem is listed.
+    """
+    p = _check_file(path)
+    if p.suffix.lower() in {".geojson", ".json"}:
+        records, names, problems = _geojson_records(p, encoding)
+        ids = pd.Series([str(r.get("incident_id") or "").strip() for r in records])
+        ids.index = range(len(ids))
+        problems += _duplicates(ids, "incident_id")
+        incidents, more = validate_records(records, rows=names, check_swapped=check_swapped)
+        return _finish(incidents, problems + more, p, fmt="routerisk",
+                       violent_only=violent_only, bbox=bbox)
+    df = _read_csv_text(p, encoding)
+    unknown = [c for c in df.columns if c not in INCIDENT_COLUMNS and c != "geometry"]
+    _require(df, _REQUIRED, p, "routerisk incident")
+    problems = [f"unknown column '{c}'; routerisk incident files have only "
+                f"{', '.join(INCIDENT_COLUMNS)}" for c in unknown]
+    if problems:
+        raise ValidationError(str(p), problems)
+    df = df.drop(columns=["geometry"], errors="ignore")
+    problems = _duplicates(df["incident_id"], "incident_id")
+    records = df.to_dict("records")
+    incidents, more = validate_records(records, rows=_row_names(range(len(df))),
+                                       check_swapped=check_swapped)
+    return _finish(incidents, problems + more, p, fmt="routerisk", violent_only=violent_only,
+                   bbox=bbox)
+
+
+def _geojson_records(p: Path, encoding: str) -> tuple[list[dict], list[str], list[str]]:
+    text = _decode(p, encoding)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(str(p), [f"line {exc.lineno}, column {exc.colno}: not valid "
+                                       f"JSON ({exc.msg})"]) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ValidationError(str(p), ["expected a GeoJSON FeatureCollection"])
+    features = doc.get("features")
+    if not isinstance(features, list) or not features:
+        raise ValidationError(str(p), ["no incident features: 'features' is missing or "
+                                       "empty"])
+    records, names, problems = [], [], []
+    for i, feat in enumerate(features, start=1):
+        name = f"feature {i}"
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        geom = feat.get("geometry") if isinstance(feat, dict) else None
+        if not isinstance(props, dict):
+            problems.append(f"{name}, 'properties': must be an object with the incident "
+                            f"fields")
+            continue
+        rec = {k: v for k, v in props.items()}
+        if isinstance(geom, dict) and geom.get("type") == "Point":
+            coords = geom.get("coordinates")
+            if (isinstance(coords, list) and len(coords) >= 2
+                    and all(isinstance(c, int | float) for c in coords[:2])):
+                lon, lat = float(coords[0]), float(coords[1])
+                for field, value in (("latitude", lat), ("longitude", lon)):
+                    given = rec.get(field)
+                    if given in (None, ""):
+                        rec[field] = value
+                    else:
+                        try:
+                            if abs(float(given) - value) > 1e-6:
+                                problems.append(f"{name}, '{field}': {given} disagrees with "
+                                                f"the point geometry ({value})")
+                        except (TypeError, ValueError):
+                            pass  # reported by validation
+            else:
+                problems.append(f"{name}, 'geometry': Point coordinates must be "
+                                f"[longitude, latitude]; got {coords!r:.60}")
+        elif geom is not None:
+            kind = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
+            problems.append(f"{name}, 'geometry': must be a Point; got {kind}")
+        records.append(rec)
+        names.append(name)
+    return records, names, problems
+

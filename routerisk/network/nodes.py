@@ -1,0 +1,121 @@
+"""Road graphs: the default trunk network, the study network and OSM-built corridor graphs.
+
+Every graph this module returns is an osmnx ``MultiDiGraph`` in EPSG:4326 (node ``x`` = lon,
+``y`` = lat) whose edges carry ``length`` (m), ``travel_time`` (s) and a ``geometry``
+LineString oriented u→v.
+
+Where the data comes from:
+
+- :func:`load_network`: the OSM/OSRM-derived trunk network of Africa
+  (``osm/flownet_africa_network_existing.graphml`` in the shared data), found through an
+  explicit path, then ``$ROUTERISK_DATA``, then ``../shared/data`` beside the checkout.
+- :func:`load_study_network`: that network clipped to the study box and cut into pieces of
+  at most 10 km; the default network for everything downstream (memoised per process).
+- :func:`graph_from_osm_file`, :func:`graph_from_pbf`, :func:`graph_from_overpass`: real
+  OpenStreetMap data through osmnx (see :mod:`routerisk._osm`), and
+  :func:`build_corridor_network` to build and cache one corridor's graph."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Sequence
+
+import networkx as nx
+import numpy as np
+from shapely.geometry import LineString
+
+from routerisk.errors import SpecError
+from routerisk.geo.sphere import central_angle
+
+log = logging.getLogger(__name__)
+
+
+#: Mean Earth radius (m) for great-circle distances.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+Edge = tuple[Hashable, Hashable, Hashable]
+
+
+def node_coords(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node ids and their lon, lat as arrays (same order)."""
+    ids = np.array(list(G.nodes), dtype=object)
+    lon = np.fromiter((d["x"] for _, d in G.nodes(data=True)), float, len(ids))
+    lat = np.fromiter((d["y"] for _, d in G.nodes(data=True)), float, len(ids))
+    return ids, lon, lat
+
+
+def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle (haversine) distance in metres; arguments in degrees, broadcastable."""
+    return EARTH_RADIUS_M * central_angle(lat1, lon1, lat2, lon2)
+
+
+def nearest_node(G: nx.MultiDiGraph, lat: float, lon: float, *,
+                 return_dist: bool = False):
+    """The node nearest to (lat, lon) by great-circle distance.
+
+    Parameters
+    ----------
+    G
+        Graph with node ``x`` (lon) and ``y`` (lat) in degrees.
+    lat, lon
+        Point in degrees.
+    return_dist
+        Also return the distance in metres.
+
+    Returns
+    -------
+    node id, or (node id, distance_m)
+
+    Raises
+    ------
+    SpecError
+        When the graph has no nodes or the coordinates are out of range.
+    """
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise SpecError(f"lat must be in [-90, 90] and lon in [-180, 180]; got {lat}, {lon}")
+    if G.number_of_nodes() == 0:
+        raise SpecError("cannot find a nearest node in an empty graph")
+    ids, xs, ys = node_coords(G)
+    dist = great_circle_m(lat, lon, ys, xs)
+    i = int(np.argmin(dist))
+    node = ids[i]
+    node = int(node) if isinstance(node, np.integer) else node
+    return (node, float(dist[i])) if return_dist else node
+
+
+def path_length_m(G: nx.MultiDiGraph, path: list, weight: str = "length") -> float:
+    """Sum of ``weight`` along a node path, taking the minimum over parallel edges."""
+    total = 0.0
+    for u, v in zip(path[:-1], path[1:], strict=True):
+        total += min(float(d.get(weight, np.inf)) for d in G[u][v].values())
+    return total
+
+
+def path_edges(G: nx.MultiDiGraph, path: list, weight: str = "travel_time"
+               ) -> list[tuple[Hashable, Hashable, Hashable]]:
+    """The ``(u, v, key)`` edges of a node path, picking the lightest parallel edge."""
+    edges = []
+    for u, v in zip(path[:-1], path[1:], strict=True):
+        k = min(G[u][v], key=lambda key: float(G[u][v][key].get(weight, np.inf)))
+        edges.append((u, v, k))
+    return edges
+
+
+log = logging.getLogger(__name__)
+
+
+def path_nodes(edges: Sequence[Edge]) -> list[Hashable]:
+    """Node sequence of an edge path."""
+    if not edges:
+        return []
+    return [edges[0][0], *[e[1] for e in edges]]
+
+
+def edge_line(G: nx.MultiDiGraph, u: Hashable, v: Hashable, k: Hashable) -> LineString:
+    """The edge geometry (lon/lat), or the straight line between its nodes."""
+    geom = G.edges[u, v, k].get("geometry")
+    if geom is not None and not geom.is_empty:
+        return geom
+    return LineString([(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])])
+
