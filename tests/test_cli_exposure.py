@@ -45,7 +45,7 @@ def test_exposure_text_with_share_override_and_criticality(capsys):
 def test_scenario_kayes_nioro(capsys):
     code, out, err = run(capsys, "scenario", "kayes-nioro-blockade-2025")
     assert code == 0, err
-    assert "Share of fuel volume cut off:     0.0 %" in out
+    assert "Share of fuel volume cut off:     0 %" in out
     assert "Share that must detour:           50.0 %" in out
     assert "dakar detours via:" in out and "Kita" in out
     assert "seeds/000" in out

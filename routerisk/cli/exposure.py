@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import math
-import sys
 from functools import lru_cache
 
+from routerisk._output import fmt_percent, print_json
 from routerisk.cli import _args
 from routerisk.errors import SpecError
 
@@ -170,15 +169,6 @@ def table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _pct(x: float) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f} %"
-
-
-def _print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
-
-
 def _header(G) -> str:
     return (f"risk over {G.graph.get('risk_horizon_days', float('nan')):g} days as of "
             f"{G.graph.get('risk_as_of', '?')}")
@@ -208,9 +198,9 @@ def cmd_exposure(args: argparse.Namespace) -> int:
         out = {"as_of": G.graph.get("risk_as_of"), **ex.to_dict()}
         if crit is not None:
             out["criticality"] = crit.to_dict(top=args.top)
-        _print_json(out)
+        print_json(out)
         return 0
-    rows = [{**r, "share_pct": _pct(r["share"]), "p_pct": _pct(r["p_disrupt"])}
+    rows = [{**r, "share_pct": fmt_percent(r["share"]), "p_pct": fmt_percent(r["p_disrupt"])}
             for r in ex.routes.reset_index().to_dict("records")]
     lines = [f"Fuel-import exposure — {_header(G)}", "",
              table(rows, [("route", "route", ""), ("share_pct", "share", ">"),
@@ -219,7 +209,7 @@ def cmd_exposure(args: argparse.Namespace) -> int:
                           ("p_pct", "P(disruption)", ">")]),
              "",
              f"Expected share of fuel volume whose route is disrupted (Σ share × P): "
-             f"{_pct(ex.expected_share_disrupted)}", "",
+             f"{fmt_percent(ex.expected_share_disrupted)}", "",
              f"Road links carrying the most volume-weighted risk (Σ share × mu), top {args.top}:",
              table(ex.segments.to_dict("records"),
                    [("label", "link", ""), ("length_km", "km", ".0f"),
@@ -260,7 +250,7 @@ def _scenario_from_args(args: argparse.Namespace, presets):
 
 def _list_presets(presets, as_json: bool) -> int:
     if as_json:
-        _print_json({"scenarios": {k: v.model_dump() for k, v in presets.scenarios.items()},
+        print_json({"scenarios": {k: v.model_dump() for k, v in presets.scenarios.items()},
                      "roads": {k: v.model_dump() for k, v in presets.roads.items()}})
         return 0
     lines = ["Scenario presets (networks/scenarios.toml):"]
@@ -298,7 +288,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     res = run_scenario(G, scenario, spec, presets=presets, strict=args.strict,
                        closures=closures)
     if args.json:
-        _print_json({"as_of": G.graph.get("risk_as_of"), **res.to_dict(G)})
+        print_json({"as_of": G.graph.get("risk_as_of"), **res.to_dict(G)})
         return 0
     lines = [f"Scenario {scenario.name}: {scenario.title or 'custom closures'} — {_header(G)}"]
     lines += [f"  source: {s}" for s in scenario.sources]
@@ -314,8 +304,8 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         lines.append(f"  - ban on fuel imports from {', '.join(scenario.bans)}")
     rows = []
     for r in res.routes.reset_index().to_dict("records"):
-        rows.append({**r, "share_pct": _pct(r["share"]), "p0": _pct(r["p_disrupt"]),
-                     "p1": _pct(r["new_p_disrupt"])})
+        rows.append({**r, "share_pct": fmt_percent(r["share"]), "p0": fmt_percent(r["p_disrupt"]),
+                     "p1": fmt_percent(r["new_p_disrupt"])})
     lines += ["", table(rows, [("route", "route", ""), ("share_pct", "share", ">"),
                                ("status", "status", ""), ("length_km", "km", ".0f"),
                                ("new_length_km", "new km", ".0f"),
@@ -326,12 +316,12 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         if r["status"] == "detour" and r["new_towns"]:
             lines.append(f"  {r['route']} detours via: {r['new_towns']}")
     lines += ["",
-              f"Share of fuel volume cut off:     {_pct(res.share_cut)}",
-              f"Share that must detour:           {_pct(res.share_detour)}",
-              f"Share still arriving:             {_pct(res.share_reaching)}",
+              f"Share of fuel volume cut off:     {fmt_percent(res.share_cut)}",
+              f"Share that must detour:           {fmt_percent(res.share_detour)}",
+              f"Share still arriving:             {fmt_percent(res.share_reaching)}",
               f"Expected share disrupted (Σ share × P), baseline → scenario: "
-              f"{_pct(res.expected_share_disrupted_baseline)} → "
-              f"{_pct(res.expected_share_disrupted)} (cut routes not counted)"]
+              f"{fmt_percent(res.expected_share_disrupted_baseline)} → "
+              f"{fmt_percent(res.expected_share_disrupted)} (cut routes not counted)"]
     if res.warnings:
         lines.append("\nWarnings:")
         lines += [f"  ! {w}" for w in res.warnings]
@@ -348,13 +338,13 @@ def cmd_route(args: argparse.Namespace) -> int:
     res = route(G, args.origin, args.destination, risk_aversion=alpha,
                 alternatives=args.alternatives)
     if args.json:
-        _print_json({"as_of": G.graph.get("risk_as_of"), **res.to_dict()})
+        print_json({"as_of": G.graph.get("risk_as_of"), **res.to_dict()})
         return 0
 
     def row(label, opt):
         m = opt.metrics
         out = {"route": label, "km": m.length_km, "h": m.travel_time_h, "mu": m.mu,
-               "p": _pct(m.p_disrupt), "towns": _short(m.towns)}
+               "p": fmt_percent(m.p_disrupt), "towns": _short(m.towns)}
         if opt.alpha_range is not None:
             lo, hi = opt.alpha_range
             out["alpha"] = f"{_num(lo)}–{'∞' if math.isinf(hi) else _num(hi)}"

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from functools import lru_cache
@@ -21,6 +20,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from routerisk._output import print_json
 from routerisk.errors import SpecError, ValidationError
 from routerisk.incidents.io import FORMATS, combine, default_incidents, read_incidents
 
@@ -202,7 +202,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if frame.attrs.get("actor_rows_collapsed"):
         summary["actor_rows_collapsed"] = frame.attrs["actor_rows_collapsed"]
     if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        print_json(summary)
         return 0
     layout = f", {summary['layout']}" if summary.get("layout") else ""
     print(f"{args.file}: valid ({summary['format']}{layout})")
@@ -236,7 +236,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if corridors:
         result["corridors"] = corridors
     if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        print_json(result)
         return 0
     print("files: " + ("; ".join(result["files"]) or "(none)"))
     print(_filtered_line(result["filtered"])

@@ -13,9 +13,8 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
+from routerisk._output import print_json
 from routerisk.cli import _args
 
 
@@ -71,7 +70,7 @@ def cmd_corridors(args: argparse.Namespace) -> int:
     corridors = load_corridors(args.file)
     if args.json:
         out = [c.model_dump() for c in corridors.values()]
-        json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
+        print_json(out)
         print()
         return 0
     rows = [("corridor", "buffer km", "waypoints", "route")]
@@ -110,7 +109,7 @@ def _print_summary(summary: dict) -> None:
 
 def _emit(summary: dict, as_json: bool) -> None:
     if as_json:
-        json.dump(summary, sys.stdout, indent=2, ensure_ascii=False)
+        print_json(summary)
         print()
     else:
         _print_summary(summary)

@@ -13,15 +13,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
-import sys
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from routerisk._output import MISSING, _number, print_json
 from routerisk.cli import _args
 
 logger = logging.getLogger(__name__)
@@ -92,34 +91,6 @@ def _network(path: str | None):
     return load_graph(path)
 
 
-def _dump(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False, default=_json_default)
-    print()
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return None if math.isnan(o) else float(o)
-    if isinstance(o, (pd.Timestamp,)):
-        return o.date().isoformat()
-    return str(o)
-
-
-def _clean(obj: Any) -> Any:
-    """NaN -> None recursively (strict JSON)."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (float, np.floating)) and math.isnan(obj):
-        return None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    return obj
 
 
 class PlaceNamer:
@@ -198,14 +169,14 @@ def cmd_score(args: argparse.Namespace) -> int:
                                  if len(incidents) else None)},
     }
     if args.json:
-        _dump(_clean(out))
+        print_json(out)
         return 0
     _print_score(out)
     return 0
 
 
 def _fmt_p(p: float) -> str:
-    return "n/a" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{p:.3f}"
+    return MISSING if _number(p) is None else f"{p:.3f}"
 
 
 def _print_score(out: dict) -> None:
@@ -251,7 +222,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                       radius_km=args.radius_km, n_routes=args.routes)
     out = result.to_dict()
     if args.json:
-        _dump(_clean(out))
+        print_json(out)
         return 0
     print(format_backtest(out))
     return 0

@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from routerisk._output import dumps_json
 from routerisk.errors import SpecError
 from routerisk.report import _gather as g
 from routerisk.report import _sections as s
@@ -268,8 +269,7 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
                   "backtest": _plain(bt.to_dict()) if bt is not None else None,
                   "timings_s": {k: round(v, 2) for k, v in timings.items()}}
     prov_path = out / "provenance.json"
-    prov_path.write_text(json.dumps(provenance, indent=2, ensure_ascii=False, default=str),
-                         encoding="utf-8")
+    prov_path.write_text(dumps_json(provenance), encoding="utf-8")
     files["provenance.json"] = prov_path
     log.info("report written to %s (%.0f KB) in %.1f s", index, index.stat().st_size / 1024,
              timings["total"])

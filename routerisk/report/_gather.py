@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiLineString
 
+from routerisk._output import fmt_percent
 from routerisk.errors import RouteRiskError
 
 log = logging.getLogger(__name__)
@@ -351,10 +352,6 @@ def scenario_preset_names() -> list[str]:
     return list(load_presets().scenarios)
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f} %" if np.isfinite(x) else "n/a"
-
-
 def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
     """Run every preset of ``networks/scenarios.toml`` (:func:`routerisk.scenarios.run_scenario`)
     on the risk-annotated graph, against the baseline."""
@@ -379,7 +376,7 @@ def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
                 reach.append(f"{route}")
             elif r["status"] == "detour":
                 reach.append(f"{route} (detour {r['detour_km']:+,.0f} km, "
-                             f"{r['detour_h']:+.1f} h, P {_pct(r['new_p_disrupt'])})")
+                             f"{r['detour_h']:+.1f} h, P {fmt_percent(r['new_p_disrupt'])})")
         cut = [f"{route} ({r['cut_by']})" for route, r in t.iterrows()
                if r["status"] in ("cut", "banned")]
         rows.append({"scenario": name, "title": sc.title,
@@ -404,7 +401,6 @@ def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
     table = pd.DataFrame(rows)
     closures = gpd.GeoDataFrame(pd.DataFrame(closure_rows), geometry=closure_geoms,
                                 crs="EPSG:4326") if closure_rows else None
-    from routerisk.report._tables import fmt_percent
     columns = {"scenario": "Scenario", "title": "What", "share_reaching": "Volume reaching",
                "share_cut": "Volume cut off", "share_detour": "Volume detouring",
                "expected_share_disrupted": "Σ share × P under scenario",

@@ -21,6 +21,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
+from routerisk._output import fmt_percent, fmt_sig
 from routerisk.report._assets import leaflet_css, leaflet_js
 
 #: Upper edges of the disruption-probability classes used to colour segments.
@@ -128,25 +129,12 @@ def _missing(value: object) -> bool:
         return False
 
 
-def _sig(x: float, digits: int = 3) -> str:
-    return f"{float(x):.{digits}g}"
-
-
-def _percent(x: float) -> str:
-    x = float(x)
-    if x == 0:
-        return "0 %"
-    if x < 0.001:
-        return f"{x * 100:.2g} %"
-    return f"{x * 100:.1f} %"
-
-
 #: How numeric popup columns are shown (columns not listed are shown as they are).
 FORMATS = {
-    "p_disrupt": _percent,
-    "share": _percent,
-    "mu": _sig,
-    "rate_per_km_yr": _sig,
+    "p_disrupt": fmt_percent,
+    "share": fmt_percent,
+    "mu": fmt_sig,
+    "rate_per_km_yr": fmt_sig,
     "length_km": lambda x: f"{float(x):,.1f}",
     "km_from_start": lambda x: f"{float(x):,.1f}",
     "hours": lambda x: f"{float(x):,.1f}",

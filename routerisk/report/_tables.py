@@ -15,6 +15,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from routerisk._output import fmt_int, fmt_km, fmt_sig  # noqa: F401  (re-exported)
+from routerisk._output import fmt_percent as _fmt_percent
+
 log = logging.getLogger(__name__)
 
 #: Layers of the GeoPackage, in order.
@@ -25,28 +28,8 @@ Formatter = Callable[[object], str]
 
 
 def fmt_percent(x: object) -> str:
-    """``0.0342`` → ``"3.4 %"``; tiny values keep two significant digits."""
-    v = float(x)  # type: ignore[arg-type]
-    if v == 0:
-        return "0\u00a0%"
-    if abs(v) < 0.001:
-        return f"{v * 100:.2g}\u00a0%"
-    return f"{v * 100:.1f}\u00a0%"
-
-
-def fmt_sig(x: object, digits: int = 3) -> str:
-    """Three significant digits."""
-    return f"{float(x):.{digits}g}"  # type: ignore[arg-type]
-
-
-def fmt_km(x: object) -> str:
-    """One decimal with thousands separators."""
-    return f"{float(x):,.1f}"  # type: ignore[arg-type]
-
-
-def fmt_int(x: object) -> str:
-    """Whole number with thousands separators."""
-    return f"{int(round(float(x))):,}"  # type: ignore[arg-type]
+    """``0.0342`` → ``"3.4 %"``, with a no-break space (:func:`routerisk._output.fmt_percent`)."""
+    return _fmt_percent(x, space="\u00a0")
 
 
 def _cell(value: object, fmt: Formatter | None) -> str:

@@ -168,7 +168,7 @@ class Exposure:
         seg = self.segments if top is None else self.segments.head(top)
         return {
             "horizon_days": self.horizon_days,
-            "expected_share_disrupted": round(self.expected_share_disrupted, 4),
+            "expected_share_disrupted": self.expected_share_disrupted,
             "routes": _records(self.routes.reset_index()),
             "segments": _records(seg.drop(columns=["link"], errors="ignore")),
             "assumptions": self.assumptions, "notes": self.notes,
@@ -181,7 +181,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
         clean = {}
         for k, v in rec.items():
             if isinstance(v, float):
-                v = round(v, 4) if math.isfinite(v) else None
+                v = v if math.isfinite(v) else None
             elif hasattr(v, "item"):
                 v = v.item()
             clean[k] = v

@@ -241,7 +241,7 @@ class PathMetrics:
     def to_dict(self) -> dict:
         return {"length_km": round(self.length_km, 1),
                 "travel_time_h": round(self.travel_time_h, 2),
-                "mu": round(self.mu, 4), "p_disrupt": round(self.p_disrupt, 4),
+                "mu": self.mu, "p_disrupt": self.p_disrupt,
                 "towns": list(self.towns)}
 
 

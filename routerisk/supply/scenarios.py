@@ -279,12 +279,12 @@ class ScenarioResult:
 
         return {"scenario": self.scenario.name, "title": self.scenario.title,
                 "sources": self.scenario.sources, "horizon_days": self.horizon_days,
-                "share_cut": round(self.share_cut, 4),
-                "share_detour": round(self.share_detour, 4),
-                "share_reaching": round(self.share_reaching, 4),
+                "share_cut": self.share_cut,
+                "share_detour": self.share_detour,
+                "share_reaching": self.share_reaching,
                 "expected_share_disrupted_baseline":
-                    round(self.expected_share_disrupted_baseline, 4),
-                "expected_share_disrupted": round(self.expected_share_disrupted, 4),
+                    self.expected_share_disrupted_baseline,
+                "expected_share_disrupted": self.expected_share_disrupted,
                 "routes": _records(self.routes.reset_index()),
                 "closures": [c.to_dict(G, gazetteer) for c in self.closures],
                 "bans": sorted({country_code(b) for b in self.scenario.bans}),
