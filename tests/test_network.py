@@ -78,11 +78,11 @@ def test_nearest_node_finds_the_city():
     G = load_network()
     for lat, lon, city in [(12.6493, -8.0003, "Bamako"), (14.6934, -17.4479, "Dakar"),
                            (5.3204, -4.0161, "Abidjan"), (13.4415, -6.2681, "Segou")]:
-        node, dist = nearest_node(G, lat, lon, return_dist=True)
+        node, dist = nearest_node(G, lon, lat, return_dist=True)
         assert G.nodes[node]["city"] == city
         assert dist < 3_000
     with pytest.raises(SpecError, match="lat"):
-        nearest_node(G, 123.0, 0.0)
+        nearest_node(G, 0.0, 123.0)
 
 
 def test_great_circle_matches_a_known_distance():
@@ -101,7 +101,7 @@ def test_study_network_is_clipped_and_segmented(study_network, trunk_network):
     assert max(d["length"] for _, _, d in study_network.edges(data=True)) <= 10_000
     assert study_network.graph["crs"] == "epsg:4326"
     # Bamako, Dakar, Abidjan are all connected in the study network
-    ids = [nearest_node(study_network, lat, lon) for lat, lon in
+    ids = [nearest_node(study_network, lon, lat) for lat, lon in
            [(12.6493, -8.0003), (14.6934, -17.4479), (5.3204, -4.0161)]]
     assert nx.has_path(study_network, ids[1], ids[0])
     assert nx.has_path(study_network, ids[2], ids[0])

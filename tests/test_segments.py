@@ -172,9 +172,10 @@ def test_trunk_pieces_add_up_to_their_parents(trunk_network, study_network):
 def test_segmented_fastest_route_equals_the_unsegmented_one(trunk_network, study_network,
                                                             a, b):
     G = clip_graph(trunk_network, STUDY_BBOX)
-    p1 = nx.shortest_path(G, nearest_node(G, *a), nearest_node(G, *b), weight="travel_time")
-    p2 = nx.shortest_path(study_network, nearest_node(study_network, *a),
-                          nearest_node(study_network, *b), weight="travel_time")
+    p1 = nx.shortest_path(G, nearest_node(G, *a[::-1]), nearest_node(G, *b[::-1]),
+                          weight="travel_time")
+    p2 = nx.shortest_path(study_network, nearest_node(study_network, *a[::-1]),
+                          nearest_node(study_network, *b[::-1]), weight="travel_time")
     assert path_length_m(study_network, p2) == pytest.approx(path_length_m(G, p1), rel=1e-9)
     assert path_length_m(study_network, p2, "travel_time") == pytest.approx(
         path_length_m(G, p1, "travel_time"), rel=1e-9)

@@ -108,7 +108,7 @@ def corridor_graph(G: nx.MultiDiGraph, corridor: Corridor | str, *,
     inside = G.edge_subgraph(kept)
     ends = []
     for w in (c.origin, c.destination):
-        node, dist_m = nearest_node(inside, w.lat, w.lon, return_dist=True)
+        node, dist_m = nearest_node(inside, w.lon, w.lat, return_dist=True)
         if dist_m > width_km * 1000:
             raise NoRouteError(f"corridor '{c.name}': {w.name} is {dist_m / 1000:.1f} km from "
                                f"the nearest road node inside the {width_km:g} km buffer")
@@ -171,7 +171,7 @@ def _vias(G: nx.MultiDiGraph, corridor: Corridor, weight: str, max_snap_m: float
     problems = []
     last = len(corridor.waypoints) - 1
     for i, w in enumerate(corridor.waypoints):
-        node, node_m = nearest_node(G, w.lat, w.lon, return_dist=True)
+        node, node_m = nearest_node(G, w.lon, w.lat, return_dist=True)
         edge, edge_m = _nearest_edge(G, tree, keys, geoms, w.lat, w.lon)
         snap_m = min(node_m, edge_m)
         if snap_m > max_snap_m:

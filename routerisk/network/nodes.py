@@ -18,6 +18,7 @@ Where the data comes from:
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Hashable, Sequence
 
 import networkx as nx
@@ -50,18 +51,42 @@ def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     return EARTH_RADIUS_M * central_angle(lat1, lon1, lat2, lon2)
 
 
-def nearest_node(G: nx.MultiDiGraph, lat: float, lon: float, *,
-                 return_dist: bool = False):
-    """The node nearest to (lat, lon) by great-circle distance.
+def _node_tree(G: nx.MultiDiGraph):
+    """A k-d tree of the nodes on the unit sphere, cached per graph (rebuilt when the node
+    count changes)."""
+    from scipy.spatial import cKDTree
+
+    cached = _NODE_TREES.get(G)
+    if cached is not None and cached[0] == G.number_of_nodes():
+        return cached[1], cached[2]
+    ids, xs, ys = node_coords(G)
+    tree = cKDTree(_unit_vectors(xs, ys))
+    _NODE_TREES[G] = (G.number_of_nodes(), tree, ids)
+    return tree, ids
+
+
+def _unit_vectors(lon, lat) -> np.ndarray:
+    lam, phi = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+_NODE_TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def nearest_node(G: nx.MultiDiGraph, x: float, y: float, *, return_dist: bool = False):
+    """The node nearest to the point (``x`` = lon, ``y`` = lat) by great-circle distance.
+
+    The argument order is osmnx's (``ox.distance.nearest_nodes(G, X, Y)``). The nodes are
+    indexed once per graph (a k-d tree on the unit sphere), so repeated calls are cheap.
 
     Parameters
     ----------
     G
         Graph with node ``x`` (lon) and ``y`` (lat) in degrees.
-    lat, lon
-        Point in degrees.
+    x, y
+        Longitude and latitude of the point, degrees.
     return_dist
-        Also return the distance in metres.
+        Also return the great-circle distance in metres.
 
     Returns
     -------
@@ -72,16 +97,19 @@ def nearest_node(G: nx.MultiDiGraph, lat: float, lon: float, *,
     SpecError
         When the graph has no nodes or the coordinates are out of range.
     """
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise SpecError(f"lat must be in [-90, 90] and lon in [-180, 180]; got {lat}, {lon}")
+    if not (-90 <= y <= 90 and -180 <= x <= 180):
+        raise SpecError(f"lon (x) must be in [-180, 180] and lat (y) in [-90, 90]; "
+                        f"got x={x}, y={y}")
     if G.number_of_nodes() == 0:
         raise SpecError("cannot find a nearest node in an empty graph")
-    ids, xs, ys = node_coords(G)
-    dist = great_circle_m(lat, lon, ys, xs)
-    i = int(np.argmin(dist))
-    node = ids[i]
+    tree, ids = _node_tree(G)
+    chord, i = tree.query(_unit_vectors([x], [y])[0])
+    node = ids[int(i)]
     node = int(node) if isinstance(node, np.integer) else node
-    return (node, float(dist[i])) if return_dist else node
+    if not return_dist:
+        return node
+    dist_m = 2.0 * EARTH_RADIUS_M * np.arcsin(min(1.0, float(chord) / 2.0))
+    return node, float(dist_m)
 
 
 def path_length_m(G: nx.MultiDiGraph, path: list, weight: str = "length") -> float:

@@ -260,7 +260,7 @@ def gather_corridors(G: nx.MultiDiGraph, model: Any, segments: gpd.GeoDataFrame,
         sub = G.subgraph(route_nodes)
         towns = []
         for wp in corridor.waypoints:
-            n = nearest_node(sub, wp.lat, wp.lon)
+            n = nearest_node(sub, wp.lon, wp.lat)
             towns.append({"name": wp.name, "role": wp.role, "km": node_km[n]})
         res.towns = pd.DataFrame(towns)
         results.append(res)

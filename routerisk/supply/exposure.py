@@ -88,7 +88,7 @@ def resolve_stops(G: nx.MultiDiGraph, spec: FuelRoutes, *, gazetteer=None,
                     else:
                         p = geocode(s.name, country=s.country, gazetteer=gazetteer)
                         lat, lon = p.lat, p.lon
-                    node = nearest_node(G, lat, lon)
+                    node = nearest_node(G, lon, lat)
                     d = float(great_circle_km(lat, lon, G.nodes[node]["y"], G.nodes[node]["x"]))
                     if d > max_snap_km:
                         raise GeocodeError(f"{d:.0f} km from the nearest road node "

@@ -79,7 +79,7 @@ def resolve_place(G: nx.MultiDiGraph, place: str | tuple[float, float], *,
     else:
         query = str(place)
     p = geocode(query, country=country, gazetteer=gazetteer)
-    node = nearest_node(G, p.lat, p.lon)
+    node = nearest_node(G, p.lon, p.lat)
     snap = great_circle_km(p.lat, p.lon, G.nodes[node]["y"], G.nodes[node]["x"])
     if snap > max_snap_km:
         raise NodeNotFoundError(

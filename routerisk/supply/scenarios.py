@@ -122,7 +122,7 @@ def _road_between(G, a: str, b: str, *, gazetteer, country: str | None) -> tuple
 
     pa = geocode(a, country=country, gazetteer=gazetteer)
     pb = geocode(b, country=country, gazetteer=gazetteer)
-    na, nb = nearest_node(G, pa.lat, pa.lon), nearest_node(G, pb.lat, pb.lon)
+    na, nb = nearest_node(G, pa.lon, pa.lat), nearest_node(G, pb.lon, pb.lat)
     if na == nb:
         return set(), f"{pa.name} and {pb.name} snap to the same road node"
     try:
