@@ -1,18 +1,16 @@
 """routerisk: disruption risk of road supply routes from incident history.
 
-Stages, each one module (a module imports only stages before it):
+The package is one subpackage per pipeline stage, each importing only the stages before it:
 
-- road networks: :mod:`routerisk.corridors`, :mod:`routerisk.network`,
-  :mod:`routerisk.segments`, :mod:`routerisk.corridor_graph`;
-- incidents: :mod:`routerisk.schema`, :mod:`routerisk.readers`, :mod:`routerisk.dedup`,
-  :mod:`routerisk.gazetteer`;
-- hazard and risk: :mod:`routerisk.hazard`, :mod:`routerisk.risk`, :mod:`routerisk.backtest`;
-- fuel exposure and what-ifs: :mod:`routerisk.fuel`, :mod:`routerisk.scenarios`,
-  :mod:`routerisk.criticality`, :mod:`routerisk.routing`;
-- the analyst report: :mod:`routerisk.report`.
+- :mod:`routerisk.geo`: great circles, the projection, the grid index, the gazetteer;
+- :mod:`routerisk.network`: road graphs, OSM building, segments, corridors, place naming;
+- :mod:`routerisk.incidents`: the schema, one reader per source, deduplication;
+- :mod:`routerisk.model`: the hazard model, segment and route risk, the backtest;
+- :mod:`routerisk.supply`: routing, fuel-import exposure, scenarios, criticality;
+- :mod:`routerisk.report`: the analyst report; :mod:`routerisk.cli`: the command line.
 
-The most used functions are re-exported here (names that would shadow a submodule, such
-as ``routerisk.backtest``, are not)::
+The most used functions are re-exported here and imported on first use, so
+``import routerisk`` is fast::
 
     import routerisk as rr
     G = rr.load_study_network()
@@ -22,64 +20,58 @@ as ``routerisk.backtest``, are not)::
     print(rr.route_risk(G, path, model=model, horizon_days=30).p_disrupt)
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from routerisk.errors import (  # noqa: E402
-    DataNotFoundError,
-    GeocodeError,
-    NodeNotFoundError,
-    NoRouteError,
-    RouteRiskError,
-    SpecError,
-    UnknownNameError,
-    ValidationError,
-)
-from routerisk.geo.gazetteer import geocode
-from routerisk.incidents.io import default_incidents, load_catalogue, read_incidents
-from routerisk.model.hazard import HazardModel
-from routerisk.model.risk import route_risk, segment_risk
-from routerisk.network.corridor_graph import corridor_route
-from routerisk.network.corridors import get_corridor, load_corridors
-from routerisk.network.io import load_network, load_study_network
-from routerisk.network.nodes import nearest_node
-from routerisk.network.osm import graph_from_osm_file, graph_from_overpass, graph_from_pbf
-from routerisk.network.segments import segmentize
-from routerisk.supply.exposure import exposure
-from routerisk.supply.fuel_routes import load_routes
-from routerisk.supply.routing import route
-from routerisk.supply.scenario_spec import load_presets
-from routerisk.supply.scenarios import run_scenario
+import importlib
+from typing import Any
 
-__all__ = [
-    "__version__",
-    "DataNotFoundError",
-    "GeocodeError",
-    "HazardModel",
-    "NoRouteError",
-    "NodeNotFoundError",
-    "RouteRiskError",
-    "SpecError",
-    "UnknownNameError",
-    "ValidationError",
-    "corridor_route",
-    "default_incidents",
-    "exposure",
-    "geocode",
-    "get_corridor",
-    "graph_from_osm_file",
-    "graph_from_overpass",
-    "graph_from_pbf",
-    "load_catalogue",
-    "load_corridors",
-    "load_network",
-    "load_presets",
-    "load_routes",
-    "load_study_network",
-    "nearest_node",
-    "read_incidents",
-    "route",
-    "route_risk",
-    "run_scenario",
-    "segment_risk",
-    "segmentize",
-]
+__version__ = "0.2.0"
+
+#: Public name → the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "DataNotFoundError": "routerisk.errors",
+    "GeocodeError": "routerisk.errors",
+    "NodeNotFoundError": "routerisk.errors",
+    "NoRouteError": "routerisk.errors",
+    "RouteRiskError": "routerisk.errors",
+    "SpecError": "routerisk.errors",
+    "UnknownNameError": "routerisk.errors",
+    "ValidationError": "routerisk.errors",
+    "geocode": "routerisk.geo.gazetteer",
+    "load_network": "routerisk.network.io",
+    "load_study_network": "routerisk.network.io",
+    "nearest_node": "routerisk.network.nodes",
+    "graph_from_osm_file": "routerisk.network.osm",
+    "graph_from_overpass": "routerisk.network.osm",
+    "graph_from_pbf": "routerisk.network.osm",
+    "segmentize": "routerisk.network.segments",
+    "get_corridor": "routerisk.network.corridors",
+    "load_corridors": "routerisk.network.corridors",
+    "corridor_route": "routerisk.network.corridor_graph",
+    "read_incidents": "routerisk.incidents.io",
+    "load_catalogue": "routerisk.incidents.io",
+    "default_incidents": "routerisk.incidents.io",
+    "HazardModel": "routerisk.model.hazard",
+    "segment_risk": "routerisk.model.risk",
+    "route_risk": "routerisk.model.risk",
+    "route": "routerisk.supply.routing",
+    "load_routes": "routerisk.supply.fuel_routes",
+    "exposure": "routerisk.supply.exposure",
+    "load_presets": "routerisk.supply.scenario_spec",
+    "run_scenario": "routerisk.supply.scenarios",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'routerisk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

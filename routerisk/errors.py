@@ -8,7 +8,7 @@ networkx's ``NodeNotFound``) so callers can catch either. The command line turns
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import networkx as nx
 
@@ -71,3 +71,84 @@ class NodeNotFoundError(RouteRiskError, nx.NodeNotFound):
 
 class NoRouteError(RouteRiskError, nx.NetworkXNoPath):
     """No route connects the requested places on the (possibly closed) network."""
+
+
+# --------------------------------------------------------------------------- messages
+def shown(value: object, limit: int = 60) -> str:
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[:limit] + "..."
+        return repr(text)
+    return repr(value)
+
+
+def expected(err: Mapping, *, bounds: tuple | None = None) -> str:
+    """What one pydantic error says was expected, in words, with the value given.
+
+    ``"must be between -90 and 90; got 123.4"``. ``bounds`` (lower, upper,
+    lower_inclusive, upper_inclusive) states both limits of a range when the field has
+    them (pydantic's own context names only the one that was broken).
+    """
+    kind = err.get("type", "")
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "required; the value is missing or empty"
+    if kind == "extra_forbidden":
+        return "unknown field (misspelt?)"
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+        lo, hi, lo_incl, hi_incl = bounds or (ctx.get("ge", ctx.get("gt")),
+                                              ctx.get("le", ctx.get("lt")),
+                                              "gt" not in ctx, "lt" not in ctx)
+        if lo is not None and hi is not None:
+            if lo_incl and hi_incl:
+                rule = f"must be between {lo:g} and {hi:g}"
+            else:
+                rule = (f"must be {'at least' if lo_incl else 'more than'} {lo:g} and "
+                        f"{'at most' if hi_incl else 'less than'} {hi:g}")
+        elif lo is not None:
+            rule = f"must be {'at least' if lo_incl else 'more than'} {lo:g}"
+        else:
+            rule = f"must be {'at most' if hi_incl else 'less than'} {hi:g}"
+        return f"{rule}; got {shown(value)}"
+    if kind in {"float_parsing", "float_type"}:
+        return f"must be a number; got {shown(value)}"
+    if kind == "finite_number":
+        return f"must be a finite number; got {shown(value)}"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return f"must be a whole number; got {shown(value)}"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"must be a date YYYY-MM-DD; got {shown(value)}"
+    if kind == "enum":
+        return f"must be one of {ctx.get('expected', '')}; got {shown(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        size = len(value) if isinstance(value, str) else "?"
+        return (f"must be at most {ctx.get('max_length')} characters; got {size} "
+                f"characters (starting {shown(value, 30)})")
+    if kind in {"string_type"}:
+        return f"must be text; got {shown(value)}"
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if value is None or isinstance(value, (dict, list)) or kind == "value_error":
+        return msg
+    return f"{msg}; got {shown(value)}"
+
+
+def pydantic_problems(errors: Iterable[Mapping], *, where: str = "",
+                      label: Callable[[list], tuple[str, list]] | None = None) -> list[str]:
+    """One line per pydantic error of a configuration file.
+
+    ``"<where>, 'routes.2.share': must be at least 0; got -1"``. ``label`` may turn the
+    start of an error's location into words (``"waypoint 3 'Kayes'"``) and return the rest.
+    """
+    lines = []
+    for err in errors:
+        loc = list(err.get("loc") or ())
+        prefix = where
+        if label is not None:
+            words, loc = label(loc)
+            prefix = ", ".join(x for x in (prefix, words) if x)
+        field = ".".join(str(x) for x in loc)
+        head = ", ".join(x for x in (prefix, repr(field) if field else "") if x) or "(top level)"
+        lines.append(f"{head}: {expected(err)}"[:300])
+    return lines

@@ -54,7 +54,8 @@ def test_network_info_json(capsys):
     assert info["max_segment_km"] <= 10
     assert info["route"]["km"] == pytest.approx(235, rel=0.01)
     assert info["route"]["hours"] == pytest.approx(2.9, abs=0.1)
-    assert info["route"]["towns"] == ["Bamako", "Segou"]
+    towns = info["route"]["towns"]
+    assert towns[0] == "Bamako" and towns[-1] == "Segou" and "Konobougou" in towns
     assert info["route"]["waypoints"] == ["Bamako", "Fana", "Ségou"]
     assert info["total_km"] >= info["route"]["km"]
 

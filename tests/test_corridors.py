@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import networkx as nx
+import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
@@ -13,13 +14,12 @@ from routerisk.geo.gazetteer import geocode
 from routerisk.network.corridor_graph import (
     corridor_graph,
     corridor_route,
-    route_line,
-    towns_passed,
     waypoints_passed,
 )
 from routerisk.network.corridors import Corridor, corridor_polygon, get_corridor, load_corridors
 from routerisk.network.io import STUDY_BBOX, clip_graph
-from routerisk.network.nodes import great_circle_m, path_length_m
+from routerisk.network.naming import towns_passed
+from routerisk.network.nodes import great_circle_m, path_length_m, route_line
 
 SEED = ["dakar-kayes-bamako", "abidjan-sikasso-bamako", "bamako-segou"]
 ALL = SEED + ["conakry-kouremale-bamako", "nouakchott-nioro-bamako"]
@@ -252,7 +252,7 @@ def test_route_passes_a_waypoint_between_nodes():
         waypoint("S", 12.0, -8.0), waypoint("Mid", 11.75, -7.75), waypoint("T", 12.0, -7.0)])
     assert corridor_route(G, south) == ["s", "b", "t"]
     assert corridor_route(G, south, weight="length") == ["s", "b", "t"]
-    assert towns_passed(G, ["s", "b", "t"]) == ["S", "T"]
+    assert towns_passed(G, ["s", "b", "t"], gazetteer=pd.DataFrame()) == ["S", "T"]
     # a waypoint far from every road is reported by name
     lost = Corridor(name="d", buffer_km=80, waypoints=[
         waypoint("S", 12.0, -8.0), waypoint("Lost", 12.0, -7.5), waypoint("T", 12.0, -7.0)])

@@ -14,7 +14,8 @@ from shapely.geometry import LineString
 
 from routerisk.errors import DataNotFoundError, NoRouteError, SpecError
 from routerisk.network._osm import MAJOR_HIGHWAYS
-from routerisk.network.corridor_graph import corridor_route, towns_passed
+from routerisk.network.corridor_graph import corridor_route
+from routerisk.network.naming import towns_passed
 from routerisk.network.nodes import great_circle_m, nearest_node, path_edges, path_length_m
 from routerisk.network.osm import build_corridor_network, graph_from_osm_file, graph_from_pbf
 from routerisk.network.segments import segmentize

@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from functools import lru_cache
-
-import numpy as np
-import pandas as pd
-import shapely
-from pyproj import Transformer
+from typing import TYPE_CHECKING
 
 from routerisk._output import print_json
 from routerisk.errors import SpecError, ValidationError
-from routerisk.incidents.io import FORMATS, combine, default_incidents, read_incidents
+from routerisk.incidents import FORMATS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -97,30 +95,6 @@ def summarize(frame: pd.DataFrame) -> dict:
     return out
 
 
-@lru_cache(maxsize=16)
-def _aeqd(lat0: float, lon0: float) -> Transformer:
-    return Transformer.from_crs(
-        "EPSG:4326", f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=WGS84 +units=km",
-        always_xy=True)
-
-
-def distance_to_polyline_km(lats: np.ndarray, lons: np.ndarray,
-                            line_lats: Sequence[float], line_lons: Sequence[float]) -> np.ndarray:
-    """Distance (km) from each point to the polyline through the given vertices.
-
-    Computed in an azimuthal equidistant projection centred on the polyline's middle; over a
-    corridor (≲ 2,000 km) the error is about 1 % or less.
-    """
-    lat0 = float(np.mean(line_lats))
-    lon0 = float(np.mean(line_lons))
-    tr = _aeqd(round(lat0, 4), round(lon0, 4))
-    lx, ly = tr.transform(np.asarray(line_lons, float), np.asarray(line_lats, float))
-    px, py = tr.transform(np.asarray(lons, float), np.asarray(lats, float))
-    line = (shapely.LineString(np.column_stack([lx, ly])) if len(lx) > 1
-            else shapely.Point(lx[0], ly[0]))
-    return shapely.distance(shapely.points(np.column_stack([px, py])), line)
-
-
 def corridor_subset(frame: pd.DataFrame, corridor, *, buffer_km: float | None = None
                     ) -> tuple[pd.DataFrame, float]:
     """Incidents within ``buffer_km`` (default the corridor's ``buffer_km``) of the straight
@@ -133,9 +107,14 @@ def corridor_subset(frame: pd.DataFrame, corridor, *, buffer_km: float | None = 
         raise SpecError(f"corridor '{corridor.name}' has no waypoints")
     if not len(frame):
         return frame, km
-    d = distance_to_polyline_km(frame["latitude"].to_numpy(float),
-                                frame["longitude"].to_numpy(float),
-                                [w.lat for w in wps], [w.lon for w in wps])
+    import shapely
+
+    from routerisk.geo.projection import distance_to_line_km
+
+    line = (shapely.LineString([(w.lon, w.lat) for w in wps]) if len(wps) > 1
+            else shapely.Point(wps[0].lon, wps[0].lat))
+    d = distance_to_line_km(frame["longitude"].to_numpy(float),
+                            frame["latitude"].to_numpy(float), line)
     return frame.loc[d <= km], km
 
 
@@ -185,6 +164,8 @@ def _filtered_line(filtered: dict) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate one file; print a summary, or every problem on stderr (exit 1)."""
+    from routerisk.incidents.io import read_incidents
+
     try:
         frame = read_incidents(args.file, format=args.format, violent_only=args.violent_only,
                                encoding=args.encoding)
@@ -216,6 +197,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Counts by year, type, source and corridor."""
+    from routerisk.incidents.io import combine, default_incidents, read_incidents
+
     if args.files:
         frames = [read_incidents(f, format=args.format, violent_only=args.violent_only)
                   for f in args.files]

@@ -18,7 +18,7 @@ from routerisk.errors import SpecError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` command."""
-    from routerisk.report import DEFAULT_BACKTEST_AS_OF, DEFAULT_BACKTEST_HORIZON_DAYS
+    from routerisk.model import DEFAULT_BACKTEST_AS_OF, DEFAULT_BACKTEST_HORIZON_DAYS
 
     p = subparsers.add_parser(
         "report", help="write the analyst report (HTML page, maps, charts, tables)",

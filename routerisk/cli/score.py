@@ -15,10 +15,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from routerisk._output import MISSING, _number, print_json
 from routerisk.cli import _args
@@ -93,44 +89,6 @@ def _network(path: str | None):
 
 
 
-class PlaceNamer:
-    """Name a node: its ``city`` attribute, else the nearest gazetteer city or town."""
-
-    def __init__(self, G, *, max_km: float = 40.0) -> None:
-        self.G = G
-        self.max_km = max_km
-        try:
-            from routerisk.geo.gazetteer import PLACE_RANK, load_gazetteer
-
-            gaz = load_gazetteer()
-            gaz = gaz[gaz["rank"] <= PLACE_RANK["town"]].reset_index(drop=True)
-        except Exception as exc:  # noqa: BLE001 - names are a nicety; say why and go on
-            logger.info("no gazetteer for place names (%s); using coordinates", exc)
-            gaz = None
-        self.gaz = gaz
-        if gaz is not None and len(gaz):
-            from sklearn.neighbors import BallTree
-
-            self.tree = BallTree(np.radians(gaz[["lat", "lon"]].to_numpy(float)),
-                                 metric="haversine")
-        else:
-            self.tree = None
-
-    def __call__(self, node: Any) -> str:
-        data = self.G.nodes[node]
-        city = data.get("city")
-        if isinstance(city, str) and city.strip():
-            return city.strip()
-        lat, lon = float(data["y"]), float(data["x"])
-        if self.tree is not None:
-            dist, idx = self.tree.query(np.radians([[lat, lon]]), k=1)
-            km = float(dist[0, 0]) * 6371.0088
-            if km <= self.max_km:
-                row = self.gaz.iloc[int(idx[0, 0])]
-                name = row["name"] if isinstance(row["name"], str) else row["name_en"]
-                return f"{name}" if km < 2 else f"{km:.0f} km from {name}"
-        return f"{lat:.3f},{lon:.3f}"
-
 
 # --- score ----------------------------------------------------------------------------------
 
@@ -149,11 +107,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     path = corridor_route(G, corridor)
     risk = route_risk(G, path, model=model, horizon_days=args.horizon_days,
                       n_boot=args.n_boot)
-    name = PlaceNamer(G)
+    from routerisk.network.naming import node_label
+
     top = risk.top_segments.copy()
     top.insert(0, "rank", range(1, len(top) + 1))
-    top["from_place"] = [name(u) for u in top["u"]]
-    top["to_place"] = [name(v) for v in top["v"]]
+    top["from_place"] = [node_label(G, u) for u in top["u"]]
+    top["to_place"] = [node_label(G, v) for v in top["v"]]
     out = {
         "corridor": corridor.name, "as_of": model.as_of_.date().isoformat(),
         "horizon_days": args.horizon_days, "length_km": risk.length_km,
@@ -165,7 +124,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                              "key"]].to_dict(orient="records"),
         "model": model.params_used(),
         "incidents": {"n": int(len(incidents)),
-                      "latest": (pd.Timestamp(incidents["date"].max()).date().isoformat()
+                      "latest": (incidents["date"].max().date().isoformat()
                                  if len(incidents) else None)},
     }
     if args.json:

@@ -1,89 +1,70 @@
-"""Exact point-to-polyline distances in kilometres, with a grid spatial index; great-circle
-distances.
+"""The one planar projection routerisk uses, through pyproj.
 
-Private plumbing for the hazard model and the backtest. Coordinates are projected from
-WGS84 to a spherical azimuthal equidistant projection centred on the study area (lon
--6.65, lat 15.0), in kilometres; over the study area (about 2,000 km across) its scale
-error stays under about 1 %, far below the location precision of incident data.
-
-The index is a uniform grid of cells: polylines are bucketed by the centre of their
-bounding box, points by their position, and every cell of polylines is compared densely
-with the points of the neighbouring cells that can reach it. Inside a block the exact
-distance from each point to each sub-segment is computed with numpy and reduced to the
-minimum per polyline. Work therefore grows with the number of (point, polyline) pairs
-within reach, not with the product of the two counts. (A shapely ``STRtree`` was measured
-at about 200 ns per candidate pair on a million segments, too slow for the benchmark; the
-grid does the same job with dense numpy blocks.)"""
+A spherical azimuthal equidistant projection centred on the study area (lon −6.65,
+lat 15.0), in kilometres (:data:`STUDY_CRS`). Distances from the centre are exact
+great-circle distances; between two points of the study area (about 2,000 km across) the
+scale error stays under about 1 %, far below the location precision of incident data.
+Every planar computation — kernel distances, buffers, nearest roads, towns along a route —
+goes through :func:`lonlat_to_km` / :func:`km_to_lonlat`.
+"""
 
 from __future__ import annotations
 
-import logging
-import math
 from functools import lru_cache
 
 import numpy as np
-from pyproj import Transformer
-from shapely.geometry import LineString
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from routerisk.geo.sphere import EARTH_RADIUS_KM
 
-#: Centre of the azimuthal equidistant projection (middle of the study bounding box).
+#: Centre of the projection (middle of the study bounding box), degrees.
 CENTER_LON = -6.65
-
-
 CENTER_LAT = 15.0
 
+#: PROJ string of the study projection (units: km). Also usable with geopandas ``to_crs``.
+STUDY_CRS = (f"+proj=aeqd +lat_0={CENTER_LAT} +lon_0={CENTER_LON} +x_0=0 +y_0=0 "
+             f"+R={EARTH_RADIUS_KM * 1000} +units=km +no_defs")
 
-def lonlat_to_km(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Project WGS84 longitude/latitude (degrees) to the study projection (km).
 
-    Spherical azimuthal equidistant projection centred on (:data:`CENTER_LON`,
-    :data:`CENTER_LAT`): distances from the centre are exact great-circle distances; between
-    two points of the study area the error stays under about 1 %.
-    """
-    lam = np.radians(np.asarray(lon, dtype=float) - CENTER_LON)
-    phi = np.radians(np.asarray(lat, dtype=float))
-    phi1 = math.radians(CENTER_LAT)
-    sin_phi, cos_phi = np.sin(phi), np.cos(phi)
-    cos_lam = np.cos(lam)
-    # angular distance c from the centre (haversine form: stable for small c)
-    a = (np.sin((phi - phi1) / 2) ** 2 + math.cos(phi1) * cos_phi * np.sin(lam / 2) ** 2)
-    c = 2 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    sin_c = np.sin(c)
-    k = np.divide(c, sin_c, out=np.ones_like(c), where=sin_c > 1e-12)
-    x = EARTH_RADIUS_KM * k * cos_phi * np.sin(lam)
-    y = EARTH_RADIUS_KM * k * (math.cos(phi1) * sin_phi - math.sin(phi1) * cos_phi * cos_lam)
-    return x, y
+@lru_cache(maxsize=2)
+def _transformer(inverse: bool):
+    from pyproj import Transformer
+
+    src, dst = ("EPSG:4326", STUDY_CRS) if not inverse else (STUDY_CRS, "EPSG:4326")
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def lonlat_to_km(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Project WGS84 longitude/latitude (degrees) to the study plane (km)."""
+    x, y = _transformer(False).transform(np.asarray(lon, dtype=float),
+                                         np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def km_to_lonlat(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`lonlat_to_km`: study-plane km to longitude/latitude (degrees)."""
+    lon, lat = _transformer(True).transform(np.asarray(x, dtype=float),
+                                            np.asarray(y, dtype=float))
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
 def projection_crs() -> str:
-    """The PROJ string of the study projection (for geopandas comparisons)."""
-    return (f"+proj=aeqd +lat_0={CENTER_LAT} +lon_0={CENTER_LON} +x_0=0 +y_0=0 "
-            f"+R={EARTH_RADIUS_KM * 1000} +units=km +no_defs")
+    """The PROJ string of the study projection (for geopandas)."""
+    return STUDY_CRS
 
 
-log = logging.getLogger(__name__)
+def to_km_geometry(geom: BaseGeometry) -> BaseGeometry:
+    """A lon/lat shapely geometry in the study plane (km)."""
+    return shapely.transform(geom, lambda xy: np.column_stack(lonlat_to_km(xy[:, 0], xy[:, 1])))
 
 
-#: Equal-area projection centred on West Africa, metres (distance error < 0.5 % over the
-#: study area).
-LAEA_WEST_AFRICA = "+proj=laea +lat_0=13 +lon_0=-7 +x_0=0 +y_0=0 +datum=WGS84 +units=m"
+def to_lonlat_geometry(geom: BaseGeometry) -> BaseGeometry:
+    """A study-plane (km) shapely geometry back in lon/lat."""
+    return shapely.transform(geom, lambda xy: np.column_stack(km_to_lonlat(xy[:, 0], xy[:, 1])))
 
 
-# --------------------------------------------------------------------------- geometry
-@lru_cache(maxsize=1)
-def _to_laea() -> Transformer:
-    return Transformer.from_crs("EPSG:4326", LAEA_WEST_AFRICA, always_xy=True)
-
-
-def project_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """Project WGS84 lon/lat to the West-African LAEA plane (metres)."""
-    return _to_laea().transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-
-
-def project_line(line: LineString) -> LineString:
-    """A lon/lat line in the LAEA plane."""
-    c = np.asarray(line.coords)[:, :2]
-    x, y = project_xy(c[:, 0], c[:, 1])
-    return LineString(np.column_stack([x, y]))
-
+def distance_to_line_km(lon, lat, line: BaseGeometry) -> np.ndarray:
+    """Planar distance (km) from each lon/lat point to a lon/lat geometry."""
+    x, y = lonlat_to_km(lon, lat)
+    return shapely.distance(shapely.points(np.column_stack([x, y])), to_km_geometry(line))

@@ -30,6 +30,7 @@ import pandas as pd
 
 from routerisk.config import ACLED_FILE, optional_shared_file, package_file
 from routerisk.errors import DataNotFoundError, ValidationError
+from routerisk.incidents import FORMATS
 from routerisk.incidents._files import BBox, _check_file
 from routerisk.incidents.acled import read_acled
 from routerisk.incidents.native import read_routerisk
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 
 #: Formats :func:`read_incidents` knows.
-FORMATS: tuple[str, ...] = ("routerisk", "acled", "ucdp")
 
 
 #: The project's curated catalogue (written from the articles in ``../shared/seeds``).

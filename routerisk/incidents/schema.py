@@ -14,6 +14,8 @@ import geopandas as gpd
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from routerisk.errors import expected
+
 
 class EventType(str, Enum):
     """Event taxonomy fitted to road disruption (documented in ``incidents/README.md``)."""
@@ -183,13 +185,6 @@ def _bounds(field: str) -> tuple[float | None, float | None, bool, bool]:
     return lo, hi, lo_incl, hi_incl
 
 
-def _shown(value: object, limit: int = 60) -> str:
-    if isinstance(value, str):
-        text = value if len(value) <= limit else value[:limit] + "..."
-        return repr(text)
-    return repr(value)
-
-
 def describe_error(err: dict, *, columns: dict[str, str] | None = None) -> tuple[str, str]:
     """Turn one pydantic error of :class:`Incident` into ``(column, what was expected)``.
 
@@ -203,49 +198,12 @@ def describe_error(err: dict, *, columns: dict[str, str] | None = None) -> tuple
     """
     loc = err.get("loc") or ()
     field = str(loc[0]) if loc else ""
-    kind = err.get("type", "")
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    if not field and kind == "value_error" and "closure_radius_km" in err.get("msg", ""):
+    if not field and err.get("type") == "value_error" and "closure_radius_km" in err.get("msg", ""):
         field = "closure_radius_km"
     column = (columns or {}).get(field, field) or "row"
-    if kind == "missing":
-        return column, "required; the value is missing or empty"
-    if kind == "extra_forbidden":
+    if err.get("type") == "extra_forbidden":
         return column, f"unknown field; expected one of {', '.join(INCIDENT_COLUMNS)}"
-    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
-        lo, hi, lo_incl, hi_incl = _bounds(field)
-        if lo is not None and hi is not None:
-            if lo_incl and hi_incl:
-                rule = f"must be between {lo:g} and {hi:g}"
-            else:
-                rule = (f"must be {'at least' if lo_incl else 'more than'} {lo:g} and "
-                        f"{'at most' if hi_incl else 'less than'} {hi:g}")
-        elif lo is not None:
-            rule = f"must be {'at least' if lo_incl else 'more than'} {lo:g}"
-        else:
-            rule = f"must be {'at most' if hi_incl else 'less than'} {hi:g}"
-        return column, f"{rule}; got {_shown(value)}"
-    if kind in {"float_parsing", "float_type"}:
-        return column, f"must be a number; got {_shown(value)}"
-    if kind == "finite_number":
-        return column, f"must be a finite number; got {_shown(value)}"
-    if kind in {"int_parsing", "int_type", "int_from_float"}:
-        return column, f"must be a whole number; got {_shown(value)}"
-    if kind.startswith("date") or kind.startswith("datetime"):
-        return column, f"must be a date YYYY-MM-DD; got {_shown(value)}"
-    if kind == "enum":
-        return column, f"must be one of {ctx.get('expected', '')}; got {_shown(value)}"
-    if kind == "string_too_short":
-        return column, "must not be empty"
-    if kind == "string_too_long":
-        size = len(value) if isinstance(value, str) else "?"
-        return column, (f"must be at most {ctx.get('max_length')} characters; got {size} "
-                        f"characters (starting {_shown(value, 30)})")
-    if kind in {"string_type"}:
-        return column, f"must be text; got {_shown(value)}"
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    return column, msg if value is None or isinstance(value, dict) else f"{msg}"
+    return column, expected(err, bounds=_bounds(field))
 
 
 def _swapped(lat: object, lon: object) -> bool:

@@ -20,17 +20,18 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 
 from routerisk.errors import NoRouteError, SpecError
 from routerisk.network.corridors import Corridor, Waypoint, corridor_polygon, get_corridor
-from routerisk.network.nodes import great_circle_m, nearest_node, path_edges
+from routerisk.network.naming import towns_passed
+from routerisk.network.nodes import great_circle_m, nearest_node, path_edges, route_line
 
 log = logging.getLogger(__name__)
 
 
-__all__ = ["corridor_graph", "corridor_polygon", "corridor_route", "corridor_summary", "route_line",
-           "towns_passed", "waypoints_passed"]
+__all__ = ["corridor_graph", "corridor_polygon", "corridor_route", "corridor_summary",
+           "waypoints_passed"]
 
 
 #: A waypoint is passed at a node when the node is at most this much farther (m) than the
@@ -271,49 +272,6 @@ def corridor_route(G: nx.MultiDiGraph, corridor: Corridor | str,
     return path
 
 
-def towns_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], *,
-                 attr: str = "city", within_km: float | None = None,
-                 gazetteer=None) -> list[str]:
-    """Names of the towns a path passes, in order.
-
-    By default the non-empty node ``attr`` values along the path: on the trunk network
-    nodes carry ``city`` (the nearest of its 453 cities and ports within 25 km); pieces
-    added by segmentation carry none. With ``within_km`` (or when no node of the path has
-    ``attr``, e.g. on graphs built from OSM files, with 3 km), the OSM gazetteer's cities
-    and towns within that distance of the path's line instead, ordered along it.
-    """
-    names: list[str] = []
-    for n in path:
-        name = G.nodes[n].get(attr)
-        if isinstance(name, str) and name.strip() and (not names or names[-1] != name):
-            names.append(name)
-    if within_km is None and (names or len(path) < 2):
-        return names
-    return _gazetteer_towns(G, path, 3.0 if within_km is None else float(within_km),
-                            gazetteer)
-
-
-def _gazetteer_towns(G: nx.MultiDiGraph, path: Sequence[Hashable], within_km: float,
-                     gazetteer) -> list[str]:
-    from routerisk.geo.gazetteer import PLACE_RANK, load_gazetteer
-
-    gaz = load_gazetteer() if gazetteer is None else gazetteer
-    line = route_line(G, path)
-    west, south, east, north = line.bounds
-    pad = within_km / 100.0 + 0.01  # one degree is at least 100 km of latitude/longitude here
-    big = gaz[(gaz["rank"] <= PLACE_RANK["town"]) & gaz["lon"].between(west - pad, east + pad)
-              & gaz["lat"].between(south - pad, north + pad)]
-    found = []
-    for lat, lon, name in zip(big["lat"], big["lon"], big["name"], strict=True):
-        pt = Point(lon, lat)
-        along = line.project(pt)
-        q = line.interpolate(along)
-        if great_circle_m(lat, lon, q.y, q.x) <= within_km * 1000:
-            found.append((along, str(name)))
-    found.sort()
-    return list(dict.fromkeys(name for _, name in found))
-
-
 def waypoints_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], corridor: Corridor | str,
                      *, within_km: float = 10.0) -> list[str]:
     """The corridor's waypoints lying within ``within_km`` of the path's line, in order."""
@@ -325,21 +283,6 @@ def waypoints_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], corridor: Cor
         if great_circle_m(w.lat, w.lon, q.y, q.x) <= within_km * 1000:
             names.append(w.name)
     return names
-
-
-def route_line(G: nx.MultiDiGraph, path: Sequence[Hashable],
-               weight: str = "travel_time") -> LineString:
-    """The geometry of a node path as one LineString (EPSG:4326)."""
-    if len(path) < 2:
-        n = G.nodes[path[0]]
-        return LineString([(n["x"], n["y"]), (n["x"], n["y"])])
-    coords: list[tuple[float, float]] = []
-    for u, v, k in path_edges(G, path, weight):
-        geom = G[u][v][k].get("geometry")
-        pts = list(geom.coords) if geom is not None else [
-            (G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
-        coords += pts if not coords else pts[1:]
-    return LineString(coords)
 
 
 def corridor_summary(G: nx.MultiDiGraph, corridor: Corridor | str,

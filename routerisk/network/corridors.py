@@ -8,19 +8,17 @@ from in the OSM gazetteer: ``gazetteer``, ``gazetteer_country``, ``osm_node_id``
 from __future__ import annotations
 
 import os
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import pydantic
-import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pyproj import CRS, Transformer
 from shapely.geometry import LineString, Polygon
 
 from routerisk.config import package_file, read_toml
-from routerisk.errors import DataNotFoundError, SpecError, UnknownNameError
+from routerisk.errors import DataNotFoundError, SpecError, UnknownNameError, pydantic_problems
+from routerisk.geo.projection import to_km_geometry, to_lonlat_geometry
 
 #: The project's corridor file.
 CORRIDORS_FILE = package_file("corridors.toml")
@@ -114,22 +112,15 @@ class Corridor(BaseModel):
 
 
 def _describe(errors: list[dict], raw: dict, where: str) -> list[str]:
-    """Turn pydantic errors into messages naming the corridor, the waypoint and the field."""
-    msgs = []
-    for err in errors:
-        loc = list(err["loc"])
-        prefix = where
+    """Pydantic errors as messages naming the corridor, the waypoint and the field."""
+    def waypoint(loc: list) -> tuple[str, list]:
         if len(loc) >= 2 and loc[0] == "waypoints" and isinstance(loc[1], int):
-            i = loc[1]
-            wps = raw.get("waypoints") or []
-            wname = wps[i].get("name", "?") if i < len(wps) and isinstance(wps[i], dict) else "?"
-            prefix += f", waypoint {i + 1} '{wname}'"
-            loc = loc[2:]
-        field = ".".join(str(x) for x in loc)
-        got = err.get("input")
-        got_text = "" if isinstance(got, (dict, list)) else f"; got {got!r}"
-        msgs.append(f"{prefix}{', ' + repr(field) if field else ''}: {err['msg']}{got_text}")
-    return msgs
+            i, wps = loc[1], raw.get("waypoints") or []
+            name = wps[i].get("name", "?") if i < len(wps) and isinstance(wps[i], dict) else "?"
+            return f"waypoint {i + 1} '{name}'", loc[2:]
+        return "", loc
+
+    return pydantic_problems(errors, where=where, label=waypoint)
 
 
 def parse_corridors(data: dict, source: str = "<corridors>") -> dict[str, Corridor]:
@@ -209,27 +200,15 @@ def get_corridor(name: str | Corridor, path: str | os.PathLike[str] | None = Non
 def corridor_polygon(corridor: Corridor | str, buffer_km: float | None = None) -> Polygon:
     """The corridor buffer in EPSG:4326: ``buffer_km`` around the waypoint polyline.
 
-    The buffer is drawn in an azimuthal equidistant projection centred on the corridor, so
-    its width is in true kilometres (the projection stretches widths by less than 0.5 % up to
-    1,000 km from the centre).
+    The buffer is drawn in the study projection (:mod:`routerisk.geo.projection`), so its
+    width is in kilometres to within about 1 %.
     """
     c = get_corridor(corridor)
     width_km = c.buffer_km if buffer_km is None else float(buffer_km)
     if not width_km > 0:
         raise SpecError(f"buffer_km must be positive; got {buffer_km!r}")
-    line = c.line()
-    centre = line.centroid
-    local = CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 "
-                           "+units=m +no_defs")
-    to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
-    to_wgs = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
-    local_line = shapely.transform(line, to_local, interleaved=False)
-    ring = local_line.buffer(width_km * 1000, quad_segs=16)
-    return shapely.transform(ring, to_wgs, interleaved=False)
+    ring = to_km_geometry(c.line()).buffer(width_km, quad_segs=16)
+    return to_lonlat_geometry(ring)
 
 
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 

@@ -147,3 +147,17 @@ def edge_line(G: nx.MultiDiGraph, u: Hashable, v: Hashable, k: Hashable) -> Line
         return geom
     return LineString([(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])])
 
+
+def route_line(G: nx.MultiDiGraph, path: Sequence[Hashable],
+               weight: str = "travel_time") -> LineString:
+    """The geometry of a node path as one LineString (EPSG:4326)."""
+    if len(path) < 2:
+        n = G.nodes[path[0]]
+        return LineString([(n["x"], n["y"]), (n["x"], n["y"])])
+    coords: list[tuple[float, float]] = []
+    for u, v, k in path_edges(G, path, weight):
+        geom = G[u][v][k].get("geometry")
+        pts = list(geom.coords) if geom is not None else [
+            (G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+        coords += pts if not coords else pts[1:]
+    return LineString(coords)

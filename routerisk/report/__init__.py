@@ -33,6 +33,7 @@ import pandas as pd
 
 from routerisk._output import dumps_json
 from routerisk.errors import SpecError
+from routerisk.model import DEFAULT_BACKTEST_AS_OF, DEFAULT_BACKTEST_HORIZON_DAYS
 from routerisk.report import _gather as g
 from routerisk.report import _sections as s
 from routerisk.report._html import Section, render_page
@@ -44,9 +45,6 @@ log = logging.getLogger(__name__)
 __all__ = ["ReportResult", "build_report", "DEFAULT_BACKTEST_AS_OF",
            "DEFAULT_BACKTEST_HORIZON_DAYS"]
 
-#: Time split of the backtest inside the shared ACLED file (1997–2019).
-DEFAULT_BACKTEST_AS_OF = "2019-01-01"
-DEFAULT_BACKTEST_HORIZON_DAYS = 365
 #: Incidents older than this many days before the as-of date are left off the map (they are
 #: still in the tables and the model).
 MAP_MAX_AGE_DAYS = 25 * 365

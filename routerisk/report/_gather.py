@@ -26,11 +26,10 @@ from shapely.geometry import LineString, MultiLineString
 
 from routerisk._output import fmt_percent
 from routerisk.errors import RouteRiskError
+from routerisk.geo.projection import STUDY_CRS
 
 log = logging.getLogger(__name__)
 
-#: Equal-area projection centred on West Africa (metres), for distances and buffers.
-LAEA = "+proj=laea +lat_0=13 +lon_0=-7 +x_0=0 +y_0=0 +datum=WGS84 +units=m"
 
 
 @dataclass
@@ -158,9 +157,9 @@ def contributing_incidents(segments: gpd.GeoDataFrame, incidents: gpd.GeoDataFra
     # one query per two-way road piece; the reverse direction gets the same answer
     und = undirected_positions(zip(segments["u"], segments["v"], segments["key"],
                                    strict=True))
-    seg_m = segments.iloc[und][["geometry"]].to_crs(LAEA)
-    inc_m = inc[["date", "event_type", "place", "geometry"]].to_crs(LAEA)
-    pairs = gpd.sjoin(inc_m, seg_m, predicate="dwithin", distance=reach_km * 1000.0,
+    seg_km = segments.iloc[und][["geometry"]].to_crs(STUDY_CRS)
+    inc_km = inc[["date", "event_type", "place", "geometry"]].to_crs(STUDY_CRS)
+    pairs = gpd.sjoin(inc_km, seg_km, predicate="dwithin", distance=reach_km,
                       how="inner")
     if pairs.empty:
         return out

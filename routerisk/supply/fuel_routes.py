@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from routerisk.config import package_file, read_toml
-from routerisk.errors import SpecError, UnknownNameError, ValidationError
+from routerisk.errors import SpecError, UnknownNameError, ValidationError, pydantic_problems
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +206,7 @@ def routes_from_dict(raw: Mapping, *, source: str = "<dict>") -> FuelRoutes:
     try:
         spec = FuelRoutes.model_validate({**raw, "source": source})
     except PydanticValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-            problems.append(f"'{loc}': {err['msg']}; got {err.get('input')!r}"[:300])
-        raise ValidationError(source, problems) from None
+        raise ValidationError(source, pydantic_problems(exc.errors())) from None
     _check(spec, source)
     spec.share_assumption_ids = sorted({r.share_basis for r in spec.routes}
                                        & set(spec.assumptions))

@@ -251,7 +251,7 @@ def path_metrics(G: nx.MultiDiGraph, edges: Sequence[Edge], *, towns: bool = Tru
     length = sum(float(G.edges[e]["length"]) for e in edges)
     tt = sum(float(G.edges[e]["travel_time"]) for e in edges)
     mu = sum(float(G.edges[e].get("mu", 0.0) or 0.0) for e in edges)
-    names = towns_passed(G, edges, gazetteer=gazetteer) if towns else []
+    names = towns_passed(G, path_nodes(edges), gazetteer=gazetteer) if towns else []
     return PathMetrics(list(edges), length / 1000.0, tt / 3600.0, mu, 1.0 - math.exp(-mu),
                        names)
 

@@ -34,7 +34,7 @@ import numpy as np
 import shapely
 
 from routerisk.errors import NodeNotFoundError
-from routerisk.geo.projection import project_line, project_xy
+from routerisk.geo.projection import lonlat_to_km, to_km_geometry
 from routerisk.geo.sphere import great_circle_km
 from routerisk.network.nodes import edge_line
 from routerisk.supply.paths import Edge
@@ -94,7 +94,7 @@ class _EdgeTable:
     def __init__(self, G: nx.MultiDiGraph) -> None:
         self.n_edges = G.number_of_edges()
         self.edges: list[Edge] = list(G.edges(keys=True))
-        self.lines = np.array([project_line(edge_line(G, *e)) for e in self.edges],
+        self.lines = np.array([to_km_geometry(edge_line(G, *e)) for e in self.edges],
                               dtype=object)
         self.tree = shapely.STRtree(self.lines)
 
@@ -113,21 +113,20 @@ def _edge_table(G: nx.MultiDiGraph) -> _EdgeTable:
 def edges_near(G: nx.MultiDiGraph, lat: float, lon: float, radius_km: float) -> list[Edge]:
     """Edges whose geometry comes within ``radius_km`` of a point.
 
-    Distances are measured in a Lambert azimuthal equal-area plane centred on West Africa
-    (error below 0.5 % over the study area).
+    Distances are measured in the study projection (:mod:`routerisk.geo.projection`).
     """
     table = _edge_table(G)
-    x, y = project_xy(lon, lat)
+    x, y = lonlat_to_km(lon, lat)
     pt = shapely.Point(float(x), float(y))
-    idx = table.tree.query(pt, predicate="dwithin", distance=radius_km * 1000.0)
+    idx = table.tree.query(pt, predicate="dwithin", distance=radius_km)
     return [table.edges[i] for i in sorted(idx)]
 
 
 def distance_to_network_km(G: nx.MultiDiGraph, lat: float, lon: float) -> float:
     """Distance from a point to the nearest edge geometry, km."""
     table = _edge_table(G)
-    x, y = project_xy(lon, lat)
+    x, y = lonlat_to_km(lon, lat)
     pt = shapely.Point(float(x), float(y))
     i = table.tree.nearest(pt)
-    return float(shapely.distance(table.lines[i], pt)) / 1000.0
+    return float(shapely.distance(table.lines[i], pt))
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from routerisk.config import package_file, read_toml
-from routerisk.errors import SpecError, UnknownNameError, ValidationError
+from routerisk.errors import SpecError, UnknownNameError, ValidationError, pydantic_problems
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,7 @@ def load_presets(path: str | os.PathLike[str] | None = None) -> Presets:
     try:
         return Presets.model_validate(raw)
     except PydanticValidationError as exc:
-        problems = [f"'{'.'.join(str(x) for x in e['loc'])}': {e['msg']}; "
-                    f"got {e.get('input')!r}"[:300] for e in exc.errors()]
-        raise ValidationError(str(p), problems) from None
+        raise ValidationError(str(p), pydantic_problems(exc.errors())) from None
 
 
 def parse_blockade(text: str) -> Blockade:
