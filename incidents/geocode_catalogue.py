@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from routerisk.geo.gazetteer import _haversine_km, candidates, geocode, load_gazetteer
+from routerisk.geo.gazetteer import candidates, geocode, load_gazetteer
+from routerisk.geo.sphere import great_circle_km
 
 #: The catalogue beside this script.
 CATALOGUE = Path(__file__).resolve().with_name("catalogue.csv")
@@ -146,7 +147,7 @@ def midpoint(lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[float,
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in km (the gazetteer's haversine)."""
-    return float(_haversine_km(lat1, lon1, lat2, lon2))
+    return float(great_circle_km(lat1, lon1, lat2, lon2))
 
 
 def in_gazetteer(name: str, country: str, gazetteer: pd.DataFrame) -> bool:

@@ -32,6 +32,11 @@ CACHE_ENV = "ROUTERISK_CACHE_DIR"
 #: Environment variable overriding the user data directory (incident store, models).
 HOME_ENV = "ROUTERISK_HOME"
 
+#: The study area as (west, south, east, north), WGS84 degrees: Mali and the countries its
+#: fuel roads cross. The default network is clipped to it and incidents outside it are
+#: counted as filtered.
+STUDY_BBOX: tuple[float, float, float, float] = (-17.6, 5.0, 4.3, 25.0)
+
 #: The package's own data folder (corridors, fuel routes, scenarios, catalogue).
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 #: The source checkout holding this package, when there is one (``None`` in a wheel).

@@ -9,17 +9,19 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
+from routerisk.config import STUDY_BBOX
 from routerisk.errors import NoRouteError, SpecError, UnknownNameError
 from routerisk.geo.gazetteer import geocode
+from routerisk.geo.sphere import great_circle_km
 from routerisk.network.corridor_graph import (
     corridor_graph,
     corridor_route,
     waypoints_passed,
 )
 from routerisk.network.corridors import Corridor, corridor_polygon, get_corridor, load_corridors
-from routerisk.network.io import STUDY_BBOX, clip_graph
+from routerisk.network.io import clip_graph
 from routerisk.network.naming import towns_passed
-from routerisk.network.nodes import great_circle_m, path_length_m, route_line
+from routerisk.network.nodes import path_length_m, route_line
 
 SEED = ["dakar-kayes-bamako", "abidjan-sikasso-bamako", "bamako-segou"]
 ALL = SEED + ["conakry-kouremale-bamako", "nouakchott-nioro-bamako"]
@@ -147,7 +149,7 @@ def test_buffer_polygon_has_true_width():
     c = Corridor(name="north-south", buffer_km=30, waypoints=[
         waypoint("A", 12.0, -8.0), waypoint("B", 13.0, -8.0)])
     poly = corridor_polygon(c)
-    per_deg_lon_km = great_circle_m(12.5, -8.0, 12.5, -7.0) / 1000
+    per_deg_lon_km = great_circle_km(12.5, -8.0, 12.5, -7.0)
     for km, inside in [(29.5, True), (30.5, False)]:
         assert poly.contains(Point(-8.0 + km / per_deg_lon_km, 12.5)) is inside
         assert poly.contains(Point(-8.0 - km / per_deg_lon_km, 12.5)) is inside
@@ -167,7 +169,7 @@ def test_corridor_routes_on_the_study_network(name, study_network, raw_study):
     # the corridor connects its end points, which are at the first and last waypoints
     assert nx.has_path(H, s, t) and nx.has_path(H, t, s)
     for w, node in ((c.origin, s), (c.destination, t)):
-        assert great_circle_m(w.lat, w.lon, H.nodes[node]["y"], H.nodes[node]["x"]) < 3_000
+        assert great_circle_km(w.lat, w.lon, H.nodes[node]["y"], H.nodes[node]["x"]) < 3.0
     # every node of the corridor lies on a route from origin to destination
     assert set(H) == (nx.descendants(H, s) | {s}) & (nx.ancestors(H, t) | {t})
     # no piece above the limit

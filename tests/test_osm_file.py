@@ -13,10 +13,11 @@ from conftest import OSM_FIXTURE_NODES, OSM_FIXTURE_WAYS, write_osm_fixture
 from shapely.geometry import LineString
 
 from routerisk.errors import DataNotFoundError, NoRouteError, SpecError
+from routerisk.geo.sphere import great_circle_km
 from routerisk.network._osm import MAJOR_HIGHWAYS
 from routerisk.network.corridor_graph import corridor_route
 from routerisk.network.naming import towns_passed
-from routerisk.network.nodes import great_circle_m, nearest_node, path_edges, path_length_m
+from routerisk.network.nodes import nearest_node, path_edges, path_length_m
 from routerisk.network.osm import build_corridor_network, graph_from_osm_file, graph_from_pbf
 from routerisk.network.segments import segmentize
 
@@ -24,7 +25,7 @@ from routerisk.network.segments import segmentize
 def way_length_m(way_id):
     refs = next(refs for wid, refs, _ in OSM_FIXTURE_WAYS if wid == way_id)
     pts = [OSM_FIXTURE_NODES[r] for r in refs]
-    return sum(float(great_circle_m(a[0], a[1], b[0], b[1]))
+    return sum(1000.0 * float(great_circle_km(a[0], a[1], b[0], b[1]))
                for a, b in zip(pts[:-1], pts[1:], strict=True))
 
 
@@ -143,7 +144,10 @@ def test_corridor_graph_is_built_once_and_cached(tmp_path, osm_fixture, caplog):
     # OSM nodes carry no trunk-network city: the gazetteer's towns along the road instead
     towns = towns_passed(again, route)
     assert towns[0] == "Bamako" and towns[-1] == "Ségou"
-    assert towns.index("Kassela") < towns.index("Konobougou")
+    assert towns.index("Kobalakoro") < towns.index("Konobougou")
+    # every town within 3 km, none thinned out
+    close = towns_passed(again, route, within_km=3, min_gap_km=0)
+    assert close.index("Kassela") < close.index("Konobougou") < close.index("Sebougou")
     # the same content touched again: still cached; a changed road: rebuilt, old entry gone
     os.utime(source)
     with caplog.at_level(logging.INFO, logger="routerisk.network"):

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString
 
+from routerisk.config import STUDY_BBOX
 from routerisk.errors import SpecError
-from routerisk.network.io import STUDY_BBOX, clip_graph
+from routerisk.network.io import clip_graph
 from routerisk.network.nodes import nearest_node, path_length_m
 from routerisk.network.segments import geodesic_length_m, segmentize, split_polyline
 

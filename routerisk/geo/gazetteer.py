@@ -95,8 +95,6 @@ def load_gazetteer(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     return _load(str(Path(resolved).resolve()))
 
 
-#: The old name, still imported by ``incidents/geocode_catalogue.py``.
-_haversine_km = great_circle_km
 
 
 def candidates(name: str, *, country: str | None = None,

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from routerisk.geo.sphere import EARTH_RADIUS_KM
+from routerisk.geo.sphere import chord_to_km, unit_vectors
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +31,6 @@ def latin(text: object) -> bool:
     """Whether ``text`` is a non-empty name in Latin script (accents allowed)."""
     return isinstance(text, str) and bool(text.strip()) and all(
         ord(c) < 0x250 or not c.isalpha() for c in text)
-
-
-def unit_vectors(lon, lat) -> np.ndarray:
-    """Points on the unit sphere (for chord-distance k-d trees)."""
-    lam, phi = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
-
-
-def chord_to_km(chord) -> np.ndarray:
-    """Great-circle km from the chord length between unit vectors."""
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord, float) / 2.0, 0.0, 1.0))
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,10 @@
-"""Exact point-to-polyline distances in kilometres, with a grid spatial index; great-circle
-distances.
+"""Great-circle distances on the sphere: the one implementation routerisk uses.
 
-Private plumbing for the hazard model and the backtest. Coordinates are projected from
-WGS84 to a spherical azimuthal equidistant projection centred on the study area (lon
--6.65, lat 15.0), in kilometres; over the study area (about 2,000 km across) its scale
-error stays under about 1 %, far below the location precision of incident data.
-
-The index is a uniform grid of cells: polylines are bucketed by the centre of their
-bounding box, points by their position, and every cell of polylines is compared densely
-with the points of the neighbouring cells that can reach it. Inside a block the exact
-distance from each point to each sub-segment is computed with numpy and reduced to the
-minimum per polyline. Work therefore grows with the number of (point, polyline) pairs
-within reach, not with the product of the two counts. (A shapely ``STRtree`` was measured
-at about 200 ns per candidate pair on a million segments, too slow for the benchmark; the
-grid does the same job with dense numpy blocks.)"""
+Every distance between two lon/lat points — snapping a place to a road, deduplicating
+incidents, geocoding ambiguity — is :func:`great_circle_km` (haversine on the IUGG mean
+radius); k-d trees of points on the unit sphere turn chord lengths into the same distance
+with :func:`chord_to_km`.
+"""
 
 from __future__ import annotations
 
@@ -24,20 +15,21 @@ import numpy as np
 EARTH_RADIUS_KM = 6371.0088
 
 
-def central_angle(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle angle (radians) between points given in degrees (haversine, broadcastable).
-
-    Multiply by a radius for a distance: :func:`great_circle_km`,
-    :func:`routerisk.network.great_circle_m`.
-    """
+def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle (haversine) distance in km; arguments in degrees, broadcastable."""
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float))
                               for a in (lat1, lon1, lat2, lon2))
     a = (np.sin((lat2 - lat1) / 2) ** 2
          + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return EARTH_RADIUS_KM * 2 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in km; arguments in degrees, broadcastable."""
-    return EARTH_RADIUS_KM * central_angle(lat1, lon1, lat2, lon2)
+def unit_vectors(lon, lat) -> np.ndarray:
+    """Points (degrees) on the unit sphere, rows ``(x, y, z)``: for chord-distance k-d trees."""
+    lam, phi = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
+
+def chord_to_km(chord) -> np.ndarray:
+    """Great-circle km from the chord length between two unit vectors."""
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord, float) / 2.0, 0.0, 1.0))

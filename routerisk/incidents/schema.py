@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from routerisk.config import STUDY_BBOX
 from routerisk.errors import expected
 
 
@@ -78,9 +79,6 @@ MAX_TEXT = 5_000
 MAX_NOTES = 20_000
 
 
-#: The study area as (lon_min, lat_min, lon_max, lat_max), WGS84 degrees: Mali and the
-#: countries its fuel roads cross. Used to spot latitude/longitude swapped in a file.
-STUDY_AREA: tuple[float, float, float, float] = (-17.6, 5.0, 4.3, 25.0)
 
 
 class Incident(BaseModel):
@@ -207,12 +205,12 @@ def describe_error(err: dict, *, columns: dict[str, str] | None = None) -> tuple
 
 
 def _swapped(lat: object, lon: object) -> bool:
-    """True when (lat, lon) lies outside :data:`STUDY_AREA` but (lon, lat) inside."""
+    """True when (lat, lon) lies outside :data:`STUDY_BBOX` but (lon, lat) inside."""
     try:
         la, lo = float(lat), float(lon)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
-    x0, y0, x1, y1 = STUDY_AREA
+    x0, y0, x1, y1 = STUDY_BBOX
 
     def inside(y: float, x: float) -> bool:
         return y0 <= y <= y1 and x0 <= x <= x1
@@ -235,7 +233,7 @@ def validate_records(records: list[dict], *, rows: list[str] | None = None,
     columns
         Map from Incident field to the file's column name, used in messages.
     check_swapped
-        Report rows whose latitude/longitude look swapped: outside :data:`STUDY_AREA` as
+        Report rows whose latitude/longitude look swapped: outside :data:`STUDY_BBOX` as
         given, inside it when swapped.
 
     Returns

@@ -29,8 +29,6 @@ from routerisk.model.kernels import DAYS_PER_YEAR
 from routerisk.model.lines import EdgeLines, edge_lines
 from routerisk.network.nodes import path_edges
 
-SEGMENT_COLUMNS = ("length_m", "rate_per_km_yr", "mu", "p_disrupt")
-
 
 def _check_horizon(horizon_days: float) -> float:
     if not (isinstance(horizon_days, (int, float)) and horizon_days > 0):

@@ -23,9 +23,10 @@ import shapely
 from shapely.geometry import Point
 
 from routerisk.errors import NoRouteError, SpecError
+from routerisk.geo.sphere import great_circle_km
 from routerisk.network.corridors import Corridor, Waypoint, corridor_polygon, get_corridor
 from routerisk.network.naming import towns_passed
-from routerisk.network.nodes import great_circle_m, nearest_node, path_edges, route_line
+from routerisk.network.nodes import nearest_node, path_edges, route_line
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def _nearest_edge(G: nx.MultiDiGraph, tree, keys, geoms, lat: float, lon: float)
     for i in cand:
         line = geoms[i]
         q = line.interpolate(line.project(pt))
-        d = float(great_circle_m(lat, lon, q.y, q.x))
+        d = 1000.0 * float(great_circle_km(lat, lon, q.y, q.x))
         if d < best_m:
             best, best_m = keys[i], d
     return best, best_m
@@ -280,7 +281,7 @@ def waypoints_passed(G: nx.MultiDiGraph, path: Sequence[Hashable], corridor: Cor
     names = []
     for w in c.waypoints:
         q = line.interpolate(line.project(Point(w.lon, w.lat)))
-        if great_circle_m(w.lat, w.lon, q.y, q.x) <= within_km * 1000:
+        if great_circle_km(w.lat, w.lon, q.y, q.x) <= within_km:
             names.append(w.name)
     return names
 

@@ -27,15 +27,13 @@ import networkx as nx
 import osmnx as ox
 from shapely.geometry import LineString
 
-from routerisk.config import NETWORK_FILE, shared_file
+from routerisk.config import NETWORK_FILE, STUDY_BBOX, shared_file
 from routerisk.errors import DataNotFoundError, SpecError
 from routerisk.network.segments import DEFAULT_MAX_LENGTH_M, segmentize
 
 log = logging.getLogger(__name__)
 
 
-#: Study area as (west, south, east, north) in degrees: Mali and its import approaches.
-STUDY_BBOX: tuple[float, float, float, float] = (-17.6, 5.0, 4.3, 25.0)
 
 
 def _int_or_str(value: str) -> Hashable:

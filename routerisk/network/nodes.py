@@ -26,13 +26,11 @@ import numpy as np
 from shapely.geometry import LineString
 
 from routerisk.errors import SpecError
-from routerisk.geo.sphere import central_angle
+from routerisk.geo.sphere import chord_to_km, unit_vectors
 
 log = logging.getLogger(__name__)
 
 
-#: Mean Earth radius (m) for great-circle distances.
-EARTH_RADIUS_M = 6_371_008.8
 
 
 Edge = tuple[Hashable, Hashable, Hashable]
@@ -46,11 +44,6 @@ def node_coords(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ids, lon, lat
 
 
-def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle (haversine) distance in metres; arguments in degrees, broadcastable."""
-    return EARTH_RADIUS_M * central_angle(lat1, lon1, lat2, lon2)
-
-
 def _node_tree(G: nx.MultiDiGraph):
     """A k-d tree of the nodes on the unit sphere, cached per graph (rebuilt when the node
     count changes)."""
@@ -60,14 +53,9 @@ def _node_tree(G: nx.MultiDiGraph):
     if cached is not None and cached[0] == G.number_of_nodes():
         return cached[1], cached[2]
     ids, xs, ys = node_coords(G)
-    tree = cKDTree(_unit_vectors(xs, ys))
+    tree = cKDTree(unit_vectors(xs, ys))
     _NODE_TREES[G] = (G.number_of_nodes(), tree, ids)
     return tree, ids
-
-
-def _unit_vectors(lon, lat) -> np.ndarray:
-    lam, phi = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
-    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
 _NODE_TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -103,12 +91,12 @@ def nearest_node(G: nx.MultiDiGraph, x: float, y: float, *, return_dist: bool = 
     if G.number_of_nodes() == 0:
         raise SpecError("cannot find a nearest node in an empty graph")
     tree, ids = _node_tree(G)
-    chord, i = tree.query(_unit_vectors([x], [y])[0])
+    chord, i = tree.query(unit_vectors([x], [y])[0])
     node = ids[int(i)]
     node = int(node) if isinstance(node, np.integer) else node
     if not return_dist:
         return node
-    dist_m = 2.0 * EARTH_RADIUS_M * np.arcsin(min(1.0, float(chord) / 2.0))
+    dist_m = 1000.0 * float(chord_to_km(chord))
     return node, float(dist_m)
 
 

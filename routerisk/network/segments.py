@@ -295,22 +295,6 @@ def _renumber_pieces(H: nx.MultiDiGraph) -> None:
             d["piece"] = j
 
 
-def piece_frame(G: nx.MultiDiGraph):
-    """Edges of a segmented graph as a DataFrame indexed by ``(u, v, key)``.
-
-    Columns: ``parent_u``, ``parent_v``, ``parent_key``, ``piece``, ``offset_m``,
-    ``length`` (m), ``travel_time`` (s). Handy to join per-piece results back to parents.
-    """
-    import pandas as pd
-
-    rows = [(u, v, k, d.get("parent_u"), d.get("parent_v"), d.get("parent_key"),
-             d.get("piece"), d.get("offset_m"), d.get("length"), d.get("travel_time"))
-            for u, v, k, d in G.edges(keys=True, data=True)]
-    frame = pd.DataFrame(rows, columns=["u", "v", "key", *PARENT_ATTRS, "length",
-                                        "travel_time"])
-    return frame.set_index(["u", "v", "key"])
-
-
 def road_pieces(G: nx.MultiDiGraph) -> list[tuple[Hashable, Hashable, Hashable]]:
     """One ``(u, v, key)`` per stretch of road: the two directions of a two-way road
     (``v→u`` with the reversed geometry of ``u→v``) count once, one-way edges count once."""
@@ -325,4 +309,3 @@ def road_pieces(G: nx.MultiDiGraph) -> list[tuple[Hashable, Hashable, Hashable]]
             done.add((v, u, twin))
         kept.append((u, v, k))
     return kept
-

@@ -39,8 +39,3 @@ def leaflet_css() -> str:
         return f"url(data:image/png;base64,{data})"
 
     return re.sub(r"url\((images/[\w.-]+\.png)\)", inline, text)
-
-
-def leaflet_licence() -> str:
-    """The Leaflet licence text (shown in the report's provenance section)."""
-    return _read(f"{_LEAFLET}/LICENSE").decode("utf-8")

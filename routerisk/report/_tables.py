@@ -21,7 +21,6 @@ from routerisk._output import fmt_percent as _fmt_percent
 log = logging.getLogger(__name__)
 
 #: Layers of the GeoPackage, in order.
-GPKG_LAYERS: tuple[str, ...] = ("segments", "incidents", "corridors", "fuel_routes", "closures")
 GPKG_NAME = "routerisk.gpkg"
 
 Formatter = Callable[[object], str]

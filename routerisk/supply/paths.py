@@ -260,14 +260,6 @@ def _cost(G, edges, weight: WeightFn) -> float:
     return sum(weight(G.edges[e]) for e in edges)
 
 
-def _link_lengths(G, edges) -> dict[Link, float]:
-    out: dict[Link, float] = {}
-    for e in edges:
-        lk = link_of(G, *e)
-        out[lk] = out.get(lk, 0.0) + float(G.edges[e]["length"])
-    return out
-
-
 def overlap_fraction(G: nx.MultiDiGraph, a: Sequence[Edge], b: Sequence[Edge]) -> float:
     """Shared road length of two paths over the length of the shorter one (0…1).
 
@@ -290,4 +282,3 @@ def _reverse_edge(G, e: Edge) -> Edge | None:
     if G.has_edge(v, u, k):
         return (v, u, k)
     return None
-

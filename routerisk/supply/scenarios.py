@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -406,9 +406,3 @@ def run_scenario(G: nx.MultiDiGraph, scenario: Scenario, spec: FuelRoutes | None
                           float(table.loc[detour, "share"].sum()), base_exp, new_exp,
                           closures, warnings, horizon_days(G), spec.assumptions_in_use(),
                           list(spec.notes) + snap_notes(stops), new_paths)
-
-
-def closed_edges(closures: Collection[Closure]) -> set[Edge]:
-    """Union of the edges the closures close."""
-    return set().union(*(c.edges for c in closures)) if closures else set()
-
