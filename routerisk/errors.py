@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-import networkx as nx
-
 
 class RouteRiskError(Exception):
     """Base class of every error routerisk raises on purpose."""
@@ -65,12 +63,27 @@ class GeocodeError(RouteRiskError, ValueError):
     """A place name could not be resolved, or resolved ambiguously."""
 
 
-class NodeNotFoundError(RouteRiskError, nx.NodeNotFound):
-    """A node or place is not on the road graph."""
+def _graph_errors() -> None:
+    """Define the two errors that also subclass networkx's, importing networkx only now
+    (it takes about half the start-up time of the command line)."""
+    import networkx as nx
+
+    class NodeNotFoundError(RouteRiskError, nx.NodeNotFound):
+        """A node or place is not on the road graph."""
+
+    class NoRouteError(RouteRiskError, nx.NetworkXNoPath):
+        """No route connects the requested places on the (possibly closed) network."""
+
+    for cls in (NodeNotFoundError, NoRouteError):
+        cls.__qualname__ = cls.__name__
+        globals()[cls.__name__] = cls
 
 
-class NoRouteError(RouteRiskError, nx.NetworkXNoPath):
-    """No route connects the requested places on the (possibly closed) network."""
+def __getattr__(name: str):
+    if name in ("NodeNotFoundError", "NoRouteError"):
+        _graph_errors()
+        return globals()[name]
+    raise AttributeError(f"module 'routerisk.errors' has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- messages

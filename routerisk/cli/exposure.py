@@ -36,7 +36,7 @@ def _risk_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--as-of", type=_args.iso_date, default=None, metavar="DATE",
                    help="forecast date YYYY-MM-DD: only incidents before it are used "
                         "(default: the day after the latest incident)")
-    g.add_argument("--horizon-days", type=_args.positive, default=30.0, metavar="N",
+    g.add_argument("--horizon-days", type=_args.positive_int, default=30, metavar="N",
                    help="risk horizon in days (default 30)")
     g.add_argument("--incidents", nargs="+", default=None, metavar="FILE",
                    help="incident files (default: the project catalogue + the shared ACLED "
