@@ -1,22 +1,5 @@
-"""Read incident files into validated incident frames.
-
-Every reader returns a GeoDataFrame with exactly :data:`routerisk.schema.INCIDENT_COLUMNS`
-plus ``geometry`` (points, EPSG:4326), one row per validated
-:class:`~routerisk.schema.Incident`, built by :func:`routerisk.schema.incidents_to_frame`.
-
-* :func:`read_routerisk` — routerisk's own schema, CSV or GeoJSON (analysts' own reports,
-  the curated catalogue);
-* :func:`read_acled` — ACLED CSV exports, one row per event (dyadic) or one row per actor
-  (monadic, collapsed to one row per ``event_id_cnty``);
-* :func:`read_ucdp` — UCDP GED CSV, the full column set or the reduced sample;
-* :func:`read_incidents` — any of the above, the format detected from the columns;
-* :func:`load_catalogue`, :func:`default_incidents` — the project's own data.
-
-Validation collects every problem of a file and raises one
-:class:`~routerisk.errors.ValidationError` naming the file, and for each problem the row,
-the column and what was expected. Rows left out on purpose (``violent_only``, ``bbox``) are
-counted in ``frame.attrs["filtered"]`` (reason → count) and logged, never silently lost.
-Rows are numbered from 1, the header not counted (row 1 is the second line of a CSV file)."""
+"""ACLED files: both layouts (HDX dyadic and export-tool monadic), the event-type
+and target classification of ACLED's taxonomy and notes, and :func:`read_acled`."""
 
 from __future__ import annotations
 

@@ -1,31 +1,5 @@
-"""The hazard model: a rate of disrupting incidents per km of road per year, as of a date.
-
-For a road segment ``e`` of length ``L_e`` (km) the model predicts the yearly expected
-number of disrupting incidents ``c_e`` and the rate ``rate_per_km_yr = c_e / L_e``::
-
-    c_e = scale * M_e + baseline_rate_per_km_yr * L_e
-    M_e = sum_i  w_i * decay(age_i) * K(d_ie; h_i)          (the "raw hazard", kernel mass)
-
-- ``d_ie`` is the exact distance (km) from incident ``i`` to the segment's polyline (not
-  its midpoint), computed in an azimuthal equidistant projection of the study area;
-- ``K(d; h) = (b / h) * exp(-d^2 / (2 h^2))`` for ``d < 3 h`` (Gaussian profile, or an
-  Epanechnikov profile), with ``h_i = sqrt(b^2 + p_i^2)`` where ``b`` is the bandwidth (km)
-  and ``p_i`` the incident's location precision (km): a vague location spreads its weight
-  wider and lower, keeping its mass across the road the same;
-- ``decay(age) = exp(-ln 2 * age / half_life_days)`` with ``age`` in days before ``as_of``;
-- ``w_i`` is the severity weight: event type x target x (1 + fatality_coef * ln(1 + deaths)).
-
-"Disrupting incident" means a violent incident (:data:`routerisk.schema.VIOLENT_TYPES`)
-within ``radius_km`` of the segment: that is what the scale is calibrated on and what the
-backtest scores. Only incidents dated strictly before ``as_of`` are used.
-
-``fit`` chooses the bandwidth and the half-life from grids, and fits ``scale`` and the
-background rate, by rolling-origin time splits on the training incidents only: for each
-forecast origin ``o`` (``as_of - k * horizon_days``), kernel masses are computed from the
-incidents before ``o`` and scored against the violent incidents in ``[o, o + horizon)``
-with the Poisson log-likelihood of "at least one incident" (``P = 1 - exp(-mu)``). The
-scale and background are fitted on the other origins (leave one origin out), so every
-validation score is out of sample."""
+"""Kernel pieces of the hazard model: severity weights, time decay, spatial kernels
+and the validated incident columns the model needs."""
 
 from __future__ import annotations
 

@@ -1,19 +1,5 @@
-"""Road graphs: the default trunk network, the study network and OSM-built corridor graphs.
-
-Every graph this module returns is an osmnx ``MultiDiGraph`` in EPSG:4326 (node ``x`` = lon,
-``y`` = lat) whose edges carry ``length`` (m), ``travel_time`` (s) and a ``geometry``
-LineString oriented u→v.
-
-Where the data comes from:
-
-- :func:`load_network`: the OSM/OSRM-derived trunk network of Africa
-  (``osm/flownet_africa_network_existing.graphml`` in the shared data), found through an
-  explicit path, then ``$ROUTERISK_DATA``, then ``../shared/data`` beside the checkout.
-- :func:`load_study_network`: that network clipped to the study box and cut into pieces of
-  at most 10 km; the default network for everything downstream (memoised per process).
-- :func:`graph_from_osm_file`, :func:`graph_from_pbf`, :func:`graph_from_overpass`: real
-  OpenStreetMap data through osmnx (see :mod:`routerisk._osm`), and
-  :func:`build_corridor_network` to build and cache one corridor's graph."""
+"""Graphs from real OpenStreetMap data: ``.osm`` files (osmnx), ``.osm.pbf`` extracts
+(pyosmium), Overpass, and the cached corridor graphs built from them."""
 
 from __future__ import annotations
 

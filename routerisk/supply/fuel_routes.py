@@ -1,15 +1,5 @@
-"""Fuel-import routes to Bamako and the exposure of the fuel supply to road disruption.
-
-The routes and their shares of import volume are declared in ``networks/fuel_routes.toml``
-(origin port, border crossing, waypoints, share, the source or the named assumption behind
-each share). :func:`load_routes` validates the file; :func:`with_shares` applies user
-overrides; :func:`exposure` routes each import route on a risk-annotated graph and sums
-the risk.
-
-Risk algebra (``docs/exposure.md``): a route's expected incidents over the horizon is
-``mu = Σ mu_e`` over its edges and ``P(disruption) = 1 − exp(−mu)``. The expected share of
-fuel volume whose route is disrupted is ``Σ share_r · P_r``; the volume-weighted risk of a
-road link is ``Σ share_r · mu_e`` over the routes using it."""
+"""The fuel-import route specification: routes to Bamako, their stops and volume
+shares, with every assumption named (``fuel_routes.toml``), and share overrides."""
 
 from __future__ import annotations
 

@@ -1,26 +1,5 @@
-"""Risk-aware routing on a risk-annotated road graph.
-
-Every function here takes a graph whose edges already carry ``length`` (m),
-``travel_time`` (s) and ``mu`` (expected disrupting incidents over the risk horizon, written
-by :func:`routerisk.risk.segment_risk`); how that risk was computed does not matter here.
-
-Routes compared (see ``docs/exposure.md``):
-
-- **fastest**: minimum ``travel_time`` (ties broken by lower ``mu``);
-- **safest**: minimum ``Σ mu`` (plain Dijkstra on the additive weight ``mu = −ln(1 − p)``;
-  ties broken by shorter time);
-- **trade-off**: the distinct routes that minimise ``hours + α · mu`` for some risk aversion
-  ``α ≥ 0`` (hours accepted per expected incident avoided). They are the supported points
-  of the time–risk Pareto front and are found exactly by recursive bisection on ``α``;
-- **alternatives**: up to K genuinely different routes, by the penalty method (the edges of
-  every route found are made dearer and the search repeated; a candidate is kept only when
-  it shares at most ``max_overlap`` of its length with every route already kept and its
-  cost is at most ``max_stretch`` times the best). Yen's k-shortest paths is not used: on a
-  road network it returns near-duplicates that differ by one junction.
-
-The building blocks (edge weights that skip closed edges, path metrics, the parent *link*
-of a segmented piece, towns along a path) are shared by :mod:`routerisk.fuel`,
-:mod:`routerisk.scenarios` and :mod:`routerisk.criticality`."""
+"""Places on the road graph: resolve a name or coordinates to its road node, and the
+edges near a point (a spatial index of edge geometries per graph)."""
 
 from __future__ import annotations
 

@@ -1,22 +1,5 @@
-"""Disruption scenarios: composable closures and their effect on the fuel-import routes.
-
-A :class:`Scenario` combines three kinds of closure:
-
-- **blockade** of a town: every road piece whose geometry comes within ``radius_km`` of the
-  town is closed. Radius: the one given, else the ``closure_radius_km`` of the catalogue's
-  blockade of that town (matched by place name, within 25 km), else
-  :data:`DEFAULT_BLOCKADE_RADIUS_KM` (25 km, see ``incidents/README.md``, *Closures*);
-- **road** closure: a named road of ``networks/scenarios.toml`` (the trunk network has no
-  ``ref`` tags; a road is declared as the towns it passes), a ``ref`` when the graph has
-  them, or the road between two towns written ``"A..B"`` (the fastest road between them,
-  both directions);
-- **ban** on imports from countries: every import route whose origin, or the exporting
-  side of its border crossing, is in a banned country is cut (no detour can help).
-
-:func:`run_scenario` compares each import route with the baseline: routes hit by a closure
-are rerouted from origin to destination on the fastest open road (their declared stops are
-dropped: the stops describe the usual corridor, not an obligation), else cut. Closures that
-touch no road, and bans that hit no route, are reported in ``warnings``, never ignored."""
+"""Scenario presets: blockades, named road closures and import bans, as validated
+pydantic models loaded from ``scenarios.toml``, and the ``--blockade`` parser."""
 
 from __future__ import annotations
 
