@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from dataclasses import dataclass
 
 import folium
@@ -375,6 +376,11 @@ class _Legend(MacroElement):
         self.content = content
 
 
+#: What :func:`map_fragment` removes from folium's rendered head.
+_HEAD_DROP = (r"<script src=[^>]*></script>", r"<link [^>]*>", r"<meta name=\"viewport\"[^>]*>",
+              r"<script>\s*L_NO_TOUCH = false;\s*L_DISABLE_3D = false;\s*</script>")
+
+
 def map_fragment(m: folium.Map) -> MapFragment:
     """Render ``m`` into inlinable pieces with Leaflet embedded and no CDN links.
 
@@ -384,16 +390,15 @@ def map_fragment(m: folium.Map) -> MapFragment:
     """
     fig = m.get_root()
     fig.render()
-    for name, child in list(fig.header._children.items()):
-        rendered = child.render()
-        # CDN links, and the map's own full-page styles (html, body {height: 100%}): the page
-        # assembler lays out the map itself.
-        if "<script src=" in rendered or "<link " in rendered or name == m.get_name():
-            del fig.header._children[name]
+    # Drop from the rendered head: CDN scripts and stylesheets, the viewport tag, and the
+    # map's own full-page styles (html, body {height: 100%}); the page lays out the map.
+    header = fig.header.render()
+    own_style = r"<style>\s*(?:html, body|#map\b|#" + re.escape(m.get_name()) + r")[^<]*</style>"
+    for pattern in (*_HEAD_DROP, own_style):
+        header = re.sub(pattern, "", header, flags=re.S)
     own = (f"<style>#{m.get_name()} {{position: relative; width: 100%; "
            f"height: {m.height[0]:g}{m.height[1]};}}</style>\n"
            "<script>L_NO_TOUCH = false; L_DISABLE_3D = false;</script>\n")
-    head = (f"<style>{leaflet_css()}</style>\n<script>{leaflet_js()}</script>\n" + own
-            + fig.header.render())
+    head = f"<style>{leaflet_css()}</style>\n<script>{leaflet_js()}</script>\n" + own + header
     return MapFragment(head=head, body=fig.html.render(), script=fig.script.render(),
                        map_id=m.get_name())
