@@ -64,6 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_summary)
 
+    from routerisk.cli import incidents_store
+
+    incidents_store.register(sub)
+
 
 # --- summaries (pure) ----------------------------------------------------------------------
 
@@ -182,12 +186,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     "filtered": frame.attrs.get("filtered", {})})
     if frame.attrs.get("actor_rows_collapsed"):
         summary["actor_rows_collapsed"] = frame.attrs["actor_rows_collapsed"]
+    if frame.attrs.get("hxl_rows_skipped"):
+        summary["hxl_rows_skipped"] = frame.attrs["hxl_rows_skipped"]
+    summary["events_kept"] = len(frame)
     if args.json:
         print_json(summary)
         return 0
     layout = f", {summary['layout']}" if summary.get("layout") else ""
     print(f"{args.file}: valid ({summary['format']}{layout})")
-    print(f"rows read: {summary['rows_read']}")
+    print(f"rows read: {summary['rows_read']}; events kept: {summary['events_kept']}")
+    if summary.get("hxl_rows_skipped"):
+        print("HXL tag row (second line) skipped")
     if summary.get("actor_rows_collapsed"):
         print(f"actor rows collapsed into their events: {summary['actor_rows_collapsed']}")
     print(_filtered_line(summary["filtered"]))
@@ -209,6 +218,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     result["files"] = list(frame.attrs.get("sources", []))
     result["filtered"] = frame.attrs.get("filtered", {})
     result["duplicates_merged"] = int(frame.attrs.get("duplicates_merged", 0))
+    result["rows_read"] = int(frame.attrs.get("rows_read", len(frame)))
+    result["events_kept"] = len(frame)
     corridors = []
     for corridor in _get_corridors(args.corridor):
         sub, km = corridor_subset(frame, corridor, buffer_km=args.buffer_km)
@@ -222,6 +233,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     print("files: " + ("; ".join(result["files"]) or "(none)"))
+    print(f"rows read: {result['rows_read']}; events kept: {result['events_kept']}")
     print(_filtered_line(result["filtered"])
           + f"; duplicates merged: {result['duplicates_merged']}")
     _print_summary(result)

@@ -126,6 +126,72 @@ def _read_csv_text(p: Path, encoding: str) -> pd.DataFrame:
     return df.apply(lambda s: s.str.strip()) if len(df) else df
 
 
+def _drop_hxl_row(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Drop the HXL hashtag row (``#date+occurred``, ``#geo+lat``, ...) that HDX files carry
+    as their second line; the index is kept, so row numbers still match the file."""
+    if not len(df):
+        return df, 0
+    first = [str(v).strip() for v in df.iloc[0]]
+    tagged = [v for v in first if v]
+    if tagged and all(v.startswith("#") for v in tagged):
+        return df.iloc[1:], 1
+    return df, 0
+
+
+def records_frame(records: Sequence[dict]) -> pd.DataFrame:
+    """Rows of a JSON API response as a frame of stripped strings ("" for null), the same
+    shape :func:`_read_csv_text` gives, so one classification serves files and APIs."""
+    def text(v: object) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
+        if isinstance(v, bool):
+            return "1" if v else "0"
+        if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return str(v).strip()
+
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    return pd.DataFrame([[text(r.get(c)) for c in columns] for r in records],
+                        columns=columns, dtype=object)
+
+
+#: Where each JSON layout keeps its rows: ACLED's API ``{"status":..,"data":[...]}`` and
+#: UCDP's ``{"TotalCount":..,"Result":[...]}``.
+JSON_ROW_KEYS: tuple[str, ...] = ("data", "Result")
+
+
+def _json_rows(p: Path, encoding: str) -> tuple[list[dict], str]:
+    """The rows of an API JSON response saved to a file, and the key they were under."""
+    import json
+
+    text = _decode(p, encoding)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(str(p), [f"line {exc.lineno}: not valid JSON ({exc.msg})"]) \
+            from None
+    key = ""
+    if isinstance(doc, dict):
+        for k in JSON_ROW_KEYS:
+            if isinstance(doc.get(k), list):
+                key, doc = k, doc[k]
+                break
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise ValidationError(str(p), ["expected an API response: an object with a 'data' "
+                                       "(ACLED) or 'Result' (UCDP) list of rows, or a list "
+                                       "of row objects"])
+    return doc, key
+
+
+def _read_rows(p: Path, encoding: str) -> tuple[pd.DataFrame, int]:
+    """A CSV file or a saved JSON API response as a frame of strings; and the number of
+    HXL tag rows skipped (HDX files)."""
+    if p.suffix.lower() == ".json":
+        rows, _ = _json_rows(p, encoding)
+        return records_frame(rows), 0
+    return _drop_hxl_row(_read_csv_text(p, encoding))
+
+
 def _require(df: pd.DataFrame, required: Sequence[str], p: Path, what: str) -> None:
     missing = [c for c in required if c not in df.columns]
     problems = [f"missing column '{c}' (required in {what} files)" for c in missing]
@@ -136,6 +202,7 @@ def _require(df: pd.DataFrame, required: Sequence[str], p: Path, what: str) -> N
 
 
 def _row_names(index: Sequence[int]) -> list[str]:
+    """Row labels ``"row i+1"`` for 0-based positions in the file's data rows."""
     return [f"row {i + 1}" for i in index]
 
 
@@ -160,7 +227,7 @@ def _finish(incidents: list[Incident], problems: list[str], p: Path, *, fmt: str
     frame, filtered = filter_incidents(frame, violent_only=violent_only, bbox=bbox,
                                        filtered=filtered)
     frame.attrs.update({"source_file": str(p), "format": fmt, "rows_read": len(incidents),
-                        "filtered": filtered})
+                        "events_kept": len(frame), "filtered": filtered})
     logger.info("%s: %d incidents read (%s)%s", p.name, len(frame), fmt,
                 "" if not filtered else "; filtered: " + ", ".join(
                     f"{k} {v}" for k, v in filtered.items()))

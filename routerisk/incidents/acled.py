@@ -19,12 +19,13 @@ from routerisk.incidents._files import (
     _check_file,
     _duplicates,
     _finish,
-    _read_csv_text,
+    _read_rows,
     _require,
     _row_names,
 )
 from routerisk.incidents.schema import (
     EventType,
+    Incident,
     Target,
     validate_records,
 )
@@ -217,7 +218,7 @@ def _collapse_actor_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], int
     """
     problems = []
     df = df.copy()
-    df["_row"] = np.arange(len(df))
+    df["_row"] = df.index.to_numpy()
     groups = df.groupby("event_id_cnty", sort=False)
     check = [c for c in _ACLED_EVENT_COLUMNS if c in df.columns]
     nunique = groups[check].nunique()
@@ -354,8 +355,38 @@ def read_acled(path: str | os.PathLike[str], *, violent_only: bool = False,
         ``layout`` and ``actor_rows_collapsed``.
     """
     p = _check_file(path)
-    df = _read_csv_text(p, encoding)
+    df, hxl = _read_rows(p, encoding)
     _require(df, _ACLED_REQUIRED, p, "ACLED")
+    incidents, problems, info = acled_incidents(df, check_swapped=check_swapped)
+    frame = _finish(incidents, problems, p, fmt="acled", violent_only=violent_only,
+                    bbox=bbox)
+    frame.attrs.update(info)
+    frame.attrs["rows_read"] = len(df)
+    frame.attrs["hxl_rows_skipped"] = hxl
+    return frame
+
+
+def acled_incidents(df: pd.DataFrame, *, check_swapped: bool = True,
+                    ) -> tuple[list[Incident], list[str], dict]:
+    """Classify ACLED rows (a file's or the API's) into validated incidents.
+
+    Parameters
+    ----------
+    df
+        One row per event or per actor, every cell a string ("" when empty), as
+        :func:`routerisk.incidents._files._read_rows` or
+        :func:`~routerisk.incidents._files.records_frame` give; the index numbers the rows
+        (0 is "row 1").
+    check_swapped
+        Report rows whose latitude and longitude look swapped.
+
+    Returns
+    -------
+    (incidents, problems, info)
+        The valid incidents, one message per invalid row, and ``{"layout": ...,
+        "actor_rows_collapsed": n}``.
+    """
+    df = df.copy()
     for col in ("event_type", "actor1", "assoc_actor_1", "inter1", "notes", "location",
                 "fatalities", "time_precision", "geo_precision", "data_id", "iso3", "country"):
         if col not in df.columns:
@@ -368,7 +399,7 @@ def read_acled(path: str | os.PathLike[str], *, violent_only: bool = False,
         rows = [f"row {i + 1}" for i in df["_row"]]
     else:
         problems = _duplicates(df["event_id_cnty"], "event_id_cnty")
-        rows = _row_names(range(len(df)))
+        rows = _row_names(df.index)
     for col in ("actor2", "assoc_actor_2", "inter2"):
         if col not in df.columns:
             df[col] = ""
@@ -403,9 +434,7 @@ def read_acled(path: str | os.PathLike[str], *, violent_only: bool = False,
     records = fields.astype(object).where(fields.notna(), None).to_dict("records")
     incidents, more = validate_records(records, rows=rows, columns=_ACLED_COLUMN_OF,
                                        check_swapped=check_swapped)
-    frame = _finish(incidents, problems + more, p, fmt="acled", violent_only=violent_only,
-                    bbox=bbox)
-    frame.attrs["layout"] = "one row per actor" if per_actor else "one row per event"
-    frame.attrs["actor_rows_collapsed"] = collapsed
-    return frame
+    return incidents, problems + more, {
+        "layout": "one row per actor" if per_actor else "one row per event",
+        "actor_rows_collapsed": collapsed}
 

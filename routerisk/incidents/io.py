@@ -31,7 +31,7 @@ import pandas as pd
 from routerisk.config import ACLED_FILE, optional_shared_file, package_file
 from routerisk.errors import DataNotFoundError, ValidationError
 from routerisk.incidents import FORMATS
-from routerisk.incidents._files import BBox, _check_file
+from routerisk.incidents._files import JSON_ROW_KEYS, BBox, _check_file, filter_incidents
 from routerisk.incidents.acled import read_acled
 from routerisk.incidents.native import read_routerisk
 from routerisk.incidents.schema import (
@@ -52,8 +52,10 @@ CATALOGUE_FILE = package_file("catalogue.csv")
 def detect_format(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> str:
     """Guess a file's format from its extension and header: routerisk, acled or ucdp."""
     p = _check_file(path)
-    if p.suffix.lower() in {".geojson", ".json"}:
+    if p.suffix.lower() == ".geojson":
         return "routerisk"
+    if p.suffix.lower() == ".json":
+        return _detect_json(p, encoding)
     try:
         with p.open(encoding=encoding, errors="replace", newline="") as fh:
             header = fh.readline(1_000_000)
@@ -63,6 +65,28 @@ def detect_format(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> s
     if {"event_id_cnty", "sub_event_type"} & cols:
         return "acled"
     if "type_of_violence" in cols:
+        return "ucdp"
+    return "routerisk"
+
+
+def _detect_json(p: Path, encoding: str) -> str:
+    """ACLED API JSON (``{"data": [...]}``), UCDP GED API JSON (``{"Result": [...]}``), or
+    else routerisk GeoJSON."""
+    import json
+
+    try:
+        doc = json.loads(p.read_text(encoding=encoding, errors="replace"))
+    except (OSError, ValueError):
+        return "routerisk"  # the reader reports what is wrong
+    rows = None
+    if isinstance(doc, dict):
+        rows = next((doc[k] for k in JSON_ROW_KEYS if isinstance(doc.get(k), list)), None)
+    elif isinstance(doc, list):
+        rows = doc
+    first = rows[0] if rows and isinstance(rows[0], dict) else {}
+    if "event_id_cnty" in first:
+        return "acled"
+    if "type_of_violence" in first:
         return "ucdp"
     return "routerisk"
 
@@ -107,8 +131,13 @@ def load_catalogue(path: str | os.PathLike[str] | None = None, *,
 def default_incidents(*, violent_only: bool = False,
                       catalogue: str | os.PathLike[str] | None = None,
                       acled: str | os.PathLike[str] | None = None,
+                      store: str | os.PathLike[str] | None = None,
                       dedup: bool = True) -> gpd.GeoDataFrame:
-    """Project catalogue + the shared ACLED file when present, deduplicated.
+    """The incident history every command uses by default, deduplicated.
+
+    The project catalogue, plus the local incident store when it exists
+    (:mod:`routerisk.incidents.store`: what ``routerisk incidents fetch`` and ``import``
+    put there), else the shared ACLED file when present.
 
     Parameters
     ----------
@@ -117,8 +146,11 @@ def default_incidents(*, violent_only: bool = False,
     catalogue
         Catalogue path; default ``incidents/catalogue.csv`` in the project.
     acled
-        ACLED export; default the shared ``incidents/acled_mli_bfa_ner_1997_2019.csv``
-        when it is found (see :mod:`routerisk._paths`), else no ACLED rows.
+        An ACLED export to use instead of the store; default: the store when it exists,
+        else the shared ``incidents/acled_mli_bfa_ner_1997_2019.csv`` when it is found,
+        else no ACLED rows.
+    store
+        The store file; default :func:`routerisk.incidents.store.store_path`.
     dedup
         Merge the same event reported by both (:func:`routerisk.dedup.deduplicate`).
 
@@ -126,16 +158,32 @@ def default_incidents(*, violent_only: bool = False,
     -------
     geopandas.GeoDataFrame
         ``attrs["filtered"]`` adds up what each file's reader filtered;
-        ``attrs["sources"]`` lists the files read.
+        ``attrs["sources"]`` lists the files read; ``attrs["coverage"]`` what the store
+        covers systematically (source, start, end, bbox, basis).
     """
     from routerisk.incidents.dedup import deduplicate
+    from routerisk.incidents.store import load_store
 
-    frames = [load_catalogue(catalogue, violent_only=violent_only)]
-    acled_path = Path(acled) if acled is not None else optional_shared_file(ACLED_FILE)
-    if acled_path is not None:
-        frames.append(read_acled(acled_path, violent_only=violent_only))
+    cat = load_catalogue(catalogue, violent_only=violent_only)
+    frames = [cat]
+    stored = load_store(store) if acled is None else None
+    if stored is not None:
+        # a catalogue row imported into the store: the project's own copy wins
+        dup = stored["incident_id"].isin(set(cat["incident_id"]))
+        if dup.any():
+            attrs = dict(stored.attrs)
+            stored = stored.loc[~dup].reset_index(drop=True)
+            stored.attrs = attrs
+        stored, filtered = filter_incidents(stored, violent_only=violent_only)
+        stored.attrs["filtered"] = filtered
+        frames.append(stored)
     else:
-        logger.info("shared ACLED file not found; using the catalogue only")
+        acled_path = Path(acled) if acled is not None else optional_shared_file(ACLED_FILE)
+        if acled_path is not None:
+            frames.append(read_acled(acled_path, violent_only=violent_only))
+        else:
+            logger.info("no incident store and no shared ACLED file; using the catalogue "
+                        "only")
     return combine(frames, dedup=dedup, deduplicate=deduplicate)
 
 
@@ -147,7 +195,11 @@ def combine(frames: Sequence[gpd.GeoDataFrame], *, dedup: bool = True,
         from routerisk.incidents.dedup import deduplicate
     filtered: dict[str, int] = {}
     sources = []
+    coverage: list[dict] = []
+    rows_read = 0
     for f in frames:
+        rows_read += int(f.attrs.get("rows_read", len(f)))
+        coverage.extend(c for c in f.attrs.get("coverage", []) if c not in coverage)
         for k, v in f.attrs.get("filtered", {}).items():
             filtered[k] = filtered.get(k, 0) + v
         if "source_file" in f.attrs:
@@ -163,7 +215,9 @@ def combine(frames: Sequence[gpd.GeoDataFrame], *, dedup: bool = True,
         raise ValidationError(", ".join(sources) or "incidents",
                               [f"'incident_id': {i!r} appears in more than one file"
                                for i in dup])
-    out.attrs = {"filtered": filtered, "sources": sources}
+    out.attrs = {"filtered": filtered, "sources": sources, "rows_read": rows_read}
+    if coverage:
+        out.attrs["coverage"] = coverage
     if dedup and len(out):
         out = deduplicate(out)
     return out

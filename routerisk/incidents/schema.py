@@ -148,6 +148,14 @@ def incidents_to_frame(incidents: list[Incident]) -> gpd.GeoDataFrame:
     return _typed_frame(df)
 
 
+def frame_from_records(records: list[dict]) -> gpd.GeoDataFrame:
+    """The standard frame from records that were validated before (e.g. the incident
+    store's ``Incident.model_dump(mode="json")`` rows); no validation is repeated."""
+    if not records:
+        return empty_incident_frame()
+    return _typed_frame(pd.DataFrame.from_records(records, columns=list(INCIDENT_COLUMNS)))
+
+
 def empty_incident_frame() -> gpd.GeoDataFrame:
     """An incident frame with no rows but the standard columns and dtypes."""
     return _typed_frame(pd.DataFrame(columns=list(INCIDENT_COLUMNS)))

@@ -18,14 +18,12 @@ from routerisk.incidents._files import (
     _check_file,
     _duplicates,
     _finish,
-    _read_csv_text,
+    _read_rows,
     _require,
     _row_names,
 )
 from routerisk.incidents.acled import ET, TG
-from routerisk.incidents.schema import (
-    validate_records,
-)
+from routerisk.incidents.schema import Incident, validate_records
 
 logger = logging.getLogger(__name__)
 
@@ -77,16 +75,43 @@ def read_ucdp(path: str | os.PathLike[str], *, violent_only: bool = False,
     :data:`UCDP_SAMPLE_PRECISION_KM`. ``fatalities`` = ``best``.
     """
     p = _check_file(path)
-    df = _read_csv_text(p, encoding)
+    df, hxl = _read_rows(p, encoding)
     date_col = "date_start" if "date_start" in df.columns else "date"
     _require(df, ("id", date_col, "latitude", "longitude", "type_of_violence"), p, "UCDP GED")
+    incidents, problems, info = ucdp_incidents(df, check_swapped=check_swapped)
+    frame = _finish(incidents, problems, p, fmt="ucdp", violent_only=violent_only,
+                    bbox=bbox)
+    frame.attrs.update(info)
+    frame.attrs["rows_read"] = len(df)
+    frame.attrs["hxl_rows_skipped"] = hxl
+    return frame
+
+
+def ucdp_incidents(df: pd.DataFrame, *, check_swapped: bool = True,
+                   ) -> tuple[list[Incident], list[str], dict]:
+    """Classify UCDP GED rows (a file's or the API's) into validated incidents.
+
+    Parameters
+    ----------
+    df
+        GED rows, every cell a string ("" when empty); the index numbers the rows.
+    check_swapped
+        Report rows whose latitude and longitude look swapped.
+
+    Returns
+    -------
+    (incidents, problems, info)
+        The valid incidents, one message per invalid row, and ``{"layout": ...}``.
+    """
+    df = df.copy()
+    date_col = "date_start" if "date_start" in df.columns else "date"
     full = "date_start" in df.columns
     for col in ("relid", "where_prec", "date_prec", "side_a", "side_b", "where_coordinates",
                 "adm_1", "country", "best", "source_headline", "where_description",
                 "conflict_new_id", "conflict_id"):
         if col not in df.columns:
             df[col] = ""
-    rows = _row_names(range(len(df)))
+    rows = _row_names(df.index)
     problems = _duplicates(df["id"], "id")
     tov = df["type_of_violence"].str.replace(r"\.0$", "", regex=True)
     wp = df["where_prec"].str.replace(r"\.0$", "", regex=True)
@@ -123,8 +148,4 @@ def read_ucdp(path: str | os.PathLike[str], *, violent_only: bool = False,
     cols = dict(_UCDP_COLUMN_OF, date=date_col)
     incidents, more = validate_records(records, rows=rows, columns=cols,
                                        check_swapped=check_swapped)
-    frame = _finish(incidents, problems + more, p, fmt="ucdp", violent_only=violent_only,
-                    bbox=bbox)
-    frame.attrs["layout"] = "full" if full else "reduced sample"
-    return frame
-
+    return incidents, problems + more, {"layout": "full" if full else "reduced sample"}
