@@ -134,6 +134,8 @@ def _result_line(r: FetchResult) -> str:
     how = "resumed" if r.resumed else ("incremental" if r.incremental else "full")
     parts = [f"{r.source} ({how}): {fmt_int(r.rows)} rows in {r.pages} page(s)",
              f"{fmt_int(r.new)} new", f"{fmt_int(r.revised)} revised"]
+    if r.unchanged:
+        parts.append(f"{fmt_int(r.unchanged)} unchanged")
     if r.stale:
         parts.append(f"{fmt_int(r.stale)} older than stored (kept stored)")
     if r.deleted:

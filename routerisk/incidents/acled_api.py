@@ -184,6 +184,7 @@ def fetch_acled(store: IncidentStore, query: FetchQuery, *, base: str,
         result.pages += 1
         result.rows += len(rows)
         result.new, result.revised = result.new + counts.new, result.revised + counts.revised
+        result.unchanged += counts.unchanged
         result.stale += counts.stale
         show(f"ACLED: page {result.pages}, {result.rows:,} rows, {result.new:,} new, "
              f"{result.revised:,} revised")

@@ -120,6 +120,7 @@ class FetchResult:
     rows: int = 0
     new: int = 0
     revised: int = 0
+    unchanged: int = 0
     stale: int = 0
     deleted: int = 0
     filtered: dict[str, int] = field(default_factory=dict)

@@ -90,15 +90,18 @@ class StoredRow:
 
 @dataclass
 class WriteCounts:
-    """What a write did: rows new, replaced by a newer revision, or kept (older revision)."""
+    """What a write did: rows new, replaced by a newer revision, already stored at the
+    same revision, or kept (the stored revision is newer)."""
 
     new: int = 0
     revised: int = 0
+    unchanged: int = 0
     stale: int = 0
 
     def add(self, other: WriteCounts) -> None:
         self.new += other.new
         self.revised += other.revised
+        self.unchanged += other.unchanged
         self.stale += other.stale
 
 
@@ -165,6 +168,9 @@ class IncidentStore:
             if old is not None and old[0] is not None and r.revision is not None \
                     and r.revision < old[0]:
                 counts.stale += 1
+                continue
+            if old is not None and old[0] is not None and r.revision == old[0]:
+                counts.unchanged += 1
                 continue
             conn.execute(
                 "INSERT OR REPLACE INTO incidents VALUES (?,?,?,?,?,?,?,?)",

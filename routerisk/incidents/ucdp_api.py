@@ -133,6 +133,7 @@ def fetch_ucdp(store: IncidentStore, query: FetchQuery, *, base: str,
         result.pages += 1
         result.rows += len(rows)
         result.new, result.revised = result.new + counts.new, result.revised + counts.revised
+        result.unchanged += counts.unchanged
         show(f"UCDP {version}: page {result.pages} of {max(total_pages, 1)}, "
              f"{result.rows:,} rows, {result.new:,} new")
         if finished:
