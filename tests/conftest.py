@@ -227,3 +227,10 @@ def write_osm_fixture(path, nodes=None, ways=None):
 def osm_fixture(tmp_path_factory):
     """Path of the Bamako - Ségou OSM XML fixture."""
     return write_osm_fixture(tmp_path_factory.mktemp("osm") / "bamako_segou.osm")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_incident_store(monkeypatch, tmp_path_factory):
+    """Tests never read the user's incident store: point it at a file that does not exist
+    (tests that want a store set ROUTERISK_STORE or pass a path)."""
+    monkeypatch.setenv("ROUTERISK_STORE", str(tmp_path_factory.getbasetemp() / "no-store.sqlite"))

@@ -94,6 +94,11 @@ def summarize(frame: pd.DataFrame) -> dict:
             "median": float(km.median()), "max": float(km.max()),
             "within_5_km": int((km <= 5).sum()), "over_50_km": int((km > 50).sum())}
         out["fatalities"] = int(frame["fatalities"].fillna(0).sum())
+        from routerisk.incidents.schema import STUDY_AREA
+
+        x0, y0, x1, y1 = STUDY_AREA
+        inside = frame["longitude"].between(x0, x1) & frame["latitude"].between(y0, y1)
+        out["outside_study_area"] = int((~inside).sum())
     else:
         out["date_range"] = None
     return out
@@ -155,6 +160,12 @@ def _print_summary(summary: dict, out=None, indent: str = "") -> None:
         lp = summary["location_precision_km"]
         print(f"{indent}location precision: median {lp['median']:g} km, max {lp['max']:g} km, "
               f"{lp['within_5_km']} within 5 km, {lp['over_50_km']} over 50 km", file=out)
+    if summary.get("outside_study_area"):
+        from routerisk.incidents.schema import STUDY_AREA
+
+        print(f"{indent}outside the study area ({','.join(f'{v:g}' for v in STUDY_AREA)}): "
+              f"{summary['outside_study_area']} (kept here; `incidents import` and `fetch` "
+              f"count them as filtered)", file=out)
     if summary.get("by_year"):
         years = ", ".join(f"{k} {v}" for k, v in summary["by_year"].items())
         print(f"{indent}by year: {years}", file=out)

@@ -109,6 +109,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("files", nargs="+", metavar="FILE")
     i.add_argument("--format", choices=FORMATS, default=None,
                    help="format of every FILE (default: detected per file)")
+    i.add_argument("--bbox", type=_bbox, default=DEFAULT_BBOX, metavar="W,S,E,N",
+                   help="keep events inside this box (default: the study area); rows "
+                        "outside are counted as filtered, not stored")
     i.add_argument("--json", action="store_true", help="print the summary as JSON")
     _store_option(i)
     i.set_defaults(func=cmd_import)
@@ -198,8 +201,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     out = []
     with IncidentStore(args.store) as store:
         for f in args.files:
-            frame = read_incidents(f, format=args.format)
-            counts = store.import_frame(frame, origin=f"file:{f}")
+            frame = read_incidents(f, format=args.format, bbox=args.bbox)
+            counts = store.import_frame(frame, origin=f"file:{f}", bbox=args.bbox)
             out.append({"file": str(f), "format": frame.attrs.get("format"),
                         "rows_read": frame.attrs.get("rows_read", len(frame)),
                         "hxl_rows_skipped": frame.attrs.get("hxl_rows_skipped", 0),
@@ -213,8 +216,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"store: {path}")
     for e in out:
         hxl = ", HXL tag row skipped" if e["hxl_rows_skipped"] else ""
-        print(f"{e['file']} ({e['format']}{hxl}): {fmt_int(e['rows_read'])} rows read, "
-              f"{fmt_int(e['events'])} events: {fmt_int(e['new'])} new, "
+        filtered = "".join(f", filtered {k} {fmt_int(v)}" for k, v in
+                           sorted(e["filtered"].items()))
+        print(f"{e['file']} ({e['format']}{hxl}): {fmt_int(e['rows_read'])} rows read"
+              f"{filtered}; {fmt_int(e['events'])} events stored: {fmt_int(e['new'])} new, "
               f"{fmt_int(e['revised'])} replaced"
               + (f", {fmt_int(e['older_than_stored'])} older than stored"
                  if e["older_than_stored"] else ""))

@@ -221,10 +221,12 @@ class IncidentStore:
                      (key, source, None if state is None else json.dumps(state),
                       None if done is None else json.dumps(done), now_utc()))
 
-    def import_frame(self, frame: gpd.GeoDataFrame, *, origin: str) -> WriteCounts:
+    def import_frame(self, frame: gpd.GeoDataFrame, *, origin: str,
+                     bbox: Sequence[float] | None = None) -> WriteCounts:
         """Add an incident frame read from a file (one transaction); ACLED and UCDP rows
         are keyed by their source ids, so a later fetch revises them; the file's date
-        range is recorded as coverage of basis ``file`` for ACLED and UCDP."""
+        range (and ``bbox``, the area the file was filtered to) is recorded as coverage of
+        basis ``file`` for ACLED and UCDP."""
         fields = list(Incident.model_fields)
         counts = WriteCounts()
         fetched_at = now_utc()
@@ -244,7 +246,7 @@ class IncidentStore:
                 if source in SOURCE_PREFIX:
                     dates = sorted(r.incident.date.isoformat() for r in rows)
                     self.set_coverage(conn, SOURCE_PREFIX[source], origin, start=dates[0],
-                                      end=dates[-1], bbox=None, countries=None, basis="file")
+                                      end=dates[-1], bbox=bbox, countries=None, basis="file")
         return counts
 
     # -- reading ---------------------------------------------------------------------
