@@ -2,7 +2,7 @@
 
 The API as documented by UCDP (``ucdp.uu.se/apidocs``; see ``docs/incidents.md``):
 GET ``<base>/api/gedevents/<version>?pagesize=<n>&page=<k>`` (pages from 0, at most 1000
-rows) with the header ``x-ucdp-access-token: <token>`` (required since 2025); filters
+rows) with the header ``x-ucdp-access-token: <token>`` (required since February 2026); filters
 ``Country`` (Gleditsch–Ward numbers, comma-separated), ``StartDate`` and ``EndDate``
 (``YYYY-MM-DD``). The answer is ``{"TotalCount", "TotalPages", "PreviousPageUrl",
 "NextPageUrl", "Result": [...]}`` with the GED columns in each row.
@@ -102,7 +102,7 @@ def fetch_ucdp(store: IncidentStore, query: FetchQuery, *, base: str,
         result.up_to_date = True
         return result
     if not credentials.access_token:
-        raise FetchError("UCDP needs an API token (since 2025): set UCDP_ACCESS_TOKEN, or "
+        raise FetchError("UCDP needs an API token: set UCDP_ACCESS_TOKEN, or "
                          "access_token in the [ucdp] table of the credentials file; UCDP "
                          "issues tokens on request (ucdp.uu.se/apidocs)")
     result.resumed = state is not None
