@@ -4,8 +4,10 @@
   summary (rows, date range, types, precision, what was filtered), or exit 1 and every
   problem on stderr.
 * ``routerisk incidents summary [FILES...] [--corridor NAME] [--buffer-km K] [--json]`` —
-  counts by year, event type, source and corridor; default files: the project catalogue and
-  the shared ACLED file (:func:`routerisk.readers.default_incidents`).
+  counts by year, event type, source and corridor; default: the project catalogue and the
+  incident store, else the shared ACLED file (:func:`routerisk.incidents.io.default_incidents`).
+* ``fetch``, ``import``, ``store`` — the local incident store
+  (:mod:`routerisk.cli.incidents_store`).
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    "project catalogue and the shared ACLED file, "
                                    "deduplicated.")
     s.add_argument("files", nargs="*", metavar="FILE", help="incident files (default: "
-                   "incidents/catalogue.csv + the shared ACLED file)")
+                   "incidents/catalogue.csv + the incident store, else the shared ACLED "
+                   "file)")
     s.add_argument("--format", choices=FORMATS, default=None,
                    help="format of every FILE (default: detected per file)")
     s.add_argument("--corridor", action="append", default=[], metavar="NAME",
