@@ -136,7 +136,8 @@ def fetch_acled(store: IncidentStore, query: FetchQuery, *, base: str,
                 page_size: int = PAGE_SIZE, progress: Progress | None = None) -> FetchResult:
     """Bring the store's ACLED events for ``query`` up to date (see the module docstring).
 
-    Resumes an interrupted fetch of the same query at the page it stopped at.
+    Resumes an interrupted fetch of the same query at the last page it committed (read again,
+    so that rows shifted by deletions in between are not skipped).
 
     Raises
     ------
@@ -153,14 +154,22 @@ def fetch_acled(store: IncidentStore, query: FetchQuery, *, base: str,
     session = _Session(base, credentials, retry)
     if state is not None:
         result.resumed = True
+        if state["phase"] == "events" and state["page"] > 1:
+            # read the last committed page again: events ACLED removed meanwhile from
+            # earlier pages shift later rows back by as many places (re-reading is harmless)
+            state["page"] -= 1
     else:
         has_rows = store.conn.execute(
             "SELECT 1 FROM incidents WHERE source='ACLED' LIMIT 1").fetchone() is not None
-        state = {"phase": "events", "page": 1, "started": int(time.time()),
+        started = int(time.time())
+        # deletions to apply: since the last run; all of them when the store already holds
+        # ACLED rows from elsewhere (an imported file); else those made during this run
+        deleted_since = (done.get("deleted_since") if done
+                         else 0 if has_rows else started - OVERLAP_S)
+        state = {"phase": "events", "page": 1, "started": started,
                  "end": query.end_or_today().isoformat(), "max_ts": None,
                  "since": done.get("next_since") if done else None,
-                 "deleted_since": done.get("deleted_since") if done else (0 if has_rows
-                                                                          else None)}
+                 "deleted_since": deleted_since}
     result.incremental = state.get("since") is not None
     show = progress or (lambda _line: None)
     while state["phase"] == "events":
@@ -176,7 +185,7 @@ def fetch_acled(store: IncidentStore, query: FetchQuery, *, base: str,
             state["max_ts"] = max(revs + ([state["max_ts"]] if state["max_ts"] else []))
         state["page"] += 1
         if len(rows) < page_size:
-            state["phase"] = "deleted" if state["deleted_since"] is not None else "finish"
+            state["phase"] = "deleted"
             state["page"] = 1
         with store.transaction() as conn:
             counts = store.upsert(conn, "ACLED", stored, query=key, fetched_at=now_utc())

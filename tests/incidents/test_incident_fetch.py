@@ -98,10 +98,32 @@ def test_interrupted_fetch_resumes_without_loss_or_duplicates(api, store):
     api.requests.clear()
     api.faults.clear()
     r = fetch_acled(store, QUERY, base=api.url, credentials=CREDS, retry=retry, page_size=3)
-    assert r.resumed and r.new == 5
-    assert [q["page"] for q in api.requested("/api/acled/read")] == ["2", "3"]
+    assert r.resumed and r.new == 5 and r.unchanged == 3
+    # the last committed page is read again, then the rest
+    assert [q["page"] for q in api.requested("/api/acled/read")] == ["1", "2", "3"]
     assert set(_stored(store)) == {f"MLI{i}" for i in range(1, 9)}
     assert store.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0] == 8
+
+
+def test_resume_after_the_source_deleted_an_earlier_row(api, store):
+    """Rows shift back a place when ACLED deletes an event on a page already read."""
+    _serve_acled(api, 8)
+    retry, _ = _retry(attempts=1)
+
+    def drop_from_now(_line: str) -> None:
+        api.faults["/api/acled/read"] = ["drop"]
+
+    with pytest.raises(FetchError):
+        fetch_acled(store, QUERY, base=api.url, credentials=CREDS, retry=retry,
+                    page_size=3, progress=drop_from_now)
+    assert set(_stored(store)) == {"MLI8", "MLI7", "MLI6"}
+    del api.acled["MLI7"]  # MLI5 moves up to page 1
+    now = int(dt.datetime.now(dt.timezone.utc).timestamp())
+    api.deleted.append({"event_id_cnty": "MLI7", "deleted_timestamp": now})
+    api.faults.clear()
+    r = fetch_acled(store, QUERY, base=api.url, credentials=CREDS, retry=retry, page_size=3)
+    assert r.resumed and r.deleted == 1
+    assert set(_stored(store)) == {"MLI8", "MLI6", "MLI5", "MLI4", "MLI3", "MLI2", "MLI1"}
 
 
 def test_incremental_fetch_applies_revisions_and_deletions(api, store):

@@ -57,7 +57,7 @@ def test_a_crash_inside_a_page_leaves_the_store_as_before_it(api, tmp_path, monk
     assert store.query(query.key())[0]["page"] == 2
     monkeypatch.setattr(IncidentStore, "set_query", staticmethod(real))
     r = fetch_acled(store, query, base=api.url, credentials=CREDS, page_size=2)
-    assert r.resumed and r.new == 3
+    assert r.resumed and r.new == 3 and r.unchanged == 2
     assert store.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0] == 5
 
 
