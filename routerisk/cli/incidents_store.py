@@ -120,6 +120,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Counts of the incident store by source and year, and "
                                    "its coverage (the date range and area fetched per "
                                    "source).")
+    s.add_argument("--reclassify", action="store_true",
+                   help="classify the stored raw rows of fetched events again with the "
+                        "current event-type and target rules")
     s.add_argument("--json", action="store_true", help="print JSON")
     _store_option(s)
     s.set_defaults(func=cmd_store)
@@ -234,10 +237,15 @@ def cmd_store(args: argparse.Namespace) -> int:
               f"incidents fetch` or `routerisk incidents import FILE`", file=sys.stderr)
         return 1
     with IncidentStore(path, create=False) as store:
+        redone = store.reclassify() if args.reclassify else None
         counts, coverage = store.counts(), store.coverage()
     if args.json:
-        print_json({"store": str(path), "counts": counts, "coverage": coverage})
+        print_json({"store": str(path), "counts": counts, "coverage": coverage,
+                    **({"reclassified": redone} if redone else {})})
         return 0
+    if redone:
+        print(f"reclassified: {redone['changed']} changed, {redone['unchanged']} unchanged, "
+              f"{redone['not_reclassifiable']} imported from files (kept as read)")
     total = sum(n for by_year in counts.values() for n in by_year.values())
     print(f"store: {path}: {fmt_int(total)} incidents")
     for source, by_year in counts.items():

@@ -249,6 +249,44 @@ class IncidentStore:
                                       end=dates[-1], bbox=bbox, countries=None, basis="file")
         return counts
 
+    def reclassify(self) -> dict[str, int]:
+        """Classify the stored raw rows of fetched ACLED and UCDP events again with the
+        current code (:func:`~routerisk.incidents.acled.acled_incidents`,
+        :func:`~routerisk.incidents.ucdp.ucdp_incidents`), in one transaction.
+
+        Returns ``{"changed", "unchanged", "not_reclassifiable"}``: rows imported from
+        files keep the incident they were read as (their raw row is that incident)."""
+        from routerisk.incidents._files import records_frame
+        from routerisk.incidents.acled import acled_incidents
+        from routerisk.incidents.ucdp import ucdp_incidents
+
+        out = {"changed": 0, "unchanged": 0, "not_reclassifiable": 0}
+        with self.transaction() as conn:
+            for source, id_col, classify in (("ACLED", "event_id_cnty", acled_incidents),
+                                             ("UCDP GED", "type_of_violence", ucdp_incidents)):
+                rows = conn.execute("SELECT event_id, raw, incident FROM incidents "
+                                    "WHERE source=?", (source,)).fetchall()
+                raws = [(eid, json.loads(raw), old) for eid, raw, old in rows]
+                usable = [(eid, raw, old) for eid, raw, old in raws if id_col in raw]
+                out["not_reclassifiable"] += len(raws) - len(usable)
+                if not usable:
+                    continue
+                incidents, _, _ = classify(records_frame([r for _, r, _ in usable]),
+                                           check_swapped=False)
+                by_id = {i.incident_id: i for i in incidents}
+                prefix = SOURCE_PREFIX[source]
+                for eid, _, old in usable:
+                    inc = by_id.get(f"{prefix}-{eid}")
+                    new = None if inc is None else json.dumps(inc.model_dump(mode="json"),
+                                                              ensure_ascii=False)
+                    if new is None or new == old:
+                        out["unchanged"] += 1
+                        continue
+                    conn.execute("UPDATE incidents SET incident=? WHERE source=? AND "
+                                 "event_id=?", (new, source, eid))
+                    out["changed"] += 1
+        return out
+
     # -- reading ---------------------------------------------------------------------
     def coverage(self) -> list[dict]:
         """Coverage rows per the shared contract: ``{"source", "start", "end", "bbox",

@@ -137,3 +137,21 @@ def test_catalogue_rows_imported_into_the_store_are_not_counted_twice(env, capsy
     alone = combine([load_catalogue()])
     both = default_incidents(store=env)
     assert sorted(both["incident_id"]) == sorted(alone["incident_id"])
+
+
+def test_reclassify_reruns_the_classification_on_raw_rows(env, capsys):
+    assert main(["incidents", "fetch", "--country", "MLI", "--quiet"]) == 0
+    with IncidentStore(env) as store:
+        (old,) = store.conn.execute(
+            "SELECT incident FROM incidents WHERE event_id='MLI2'").fetchone()
+        tampered = json.loads(old)
+        tampered["event_type"] = "strategic"  # as an older rule set might have said
+        store.conn.execute("UPDATE incidents SET incident=? WHERE event_id='MLI2'",
+                           (json.dumps(tampered),))
+    capsys.readouterr()
+    assert main(["incidents", "store", "--reclassify"]) == 0
+    assert "reclassified: 1 changed, 4 unchanged" in capsys.readouterr().out
+    with IncidentStore(env) as store:
+        (now,) = store.conn.execute(
+            "SELECT incident FROM incidents WHERE event_id='MLI2'").fetchone()
+    assert json.loads(now)["event_type"] == "convoy_ambush" and now == old
