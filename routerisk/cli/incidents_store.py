@@ -14,25 +14,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from routerisk._output import fmt_int, print_json
 from routerisk.cli._args import iso_date, positive_int
+from routerisk.incidents import FORMATS
 from routerisk.incidents.fetch import (
     ACLED_URL,
     ACLED_URL_ENV,
-    DEFAULT_BBOX,
     DEFAULT_COUNTRIES,
     UCDP_URL,
     UCDP_URL_ENV,
-    FetchQuery,
-    FetchResult,
-    acled_credentials,
-    base_url,
     country_code,
-    ucdp_credentials,
 )
-from routerisk.incidents.io import FORMATS, read_incidents
-from routerisk.incidents.store import STORE_ENV, IncidentStore, store_path
+
+if TYPE_CHECKING:
+    from routerisk.incidents.fetch import FetchResult
+
+#: The study area as the help shows it (routerisk.incidents.schema.STUDY_AREA).
+_STUDY_AREA_TEXT = "-17.6,5,4.3,25"
 
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
@@ -55,8 +55,8 @@ def _country(text: str) -> str:
 
 def _store_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", metavar="PATH", default=None,
-                   help=f"the incident store (default: ${STORE_ENV}, else incidents.sqlite "
-                        f"in the user data directory)")
+                   help="the incident store (default: $ROUTERISK_STORE, else "
+                        "incidents.sqlite in the user data directory)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,10 +76,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--country", action="append", type=_country, default=None, metavar="C",
                    help=f"ISO3 code or name, repeatable (default: "
                         f"{' '.join(DEFAULT_COUNTRIES)})")
-    f.add_argument("--bbox", type=_bbox, default=DEFAULT_BBOX, metavar="W,S,E,N",
-                   help="keep events inside this box, degrees (default: the study area "
-                        f"{','.join(f'{v:g}' for v in DEFAULT_BBOX)}); rows outside are "
-                        "counted, not stored")
+    f.add_argument("--bbox", type=_bbox, default=None, metavar="W,S,E,N",
+                   help=f"keep events inside this box, degrees (default: the study area "
+                        f"{_STUDY_AREA_TEXT}); rows outside are counted, not stored")
     f.add_argument("--start", type=iso_date, default=None, metavar="YYYY-MM-DD",
                    help="first event date (default: 1997-01-01 ACLED, 1989-01-01 UCDP)")
     f.add_argument("--end", type=iso_date, default=None, metavar="YYYY-MM-DD",
@@ -109,7 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("files", nargs="+", metavar="FILE")
     i.add_argument("--format", choices=FORMATS, default=None,
                    help="format of every FILE (default: detected per file)")
-    i.add_argument("--bbox", type=_bbox, default=DEFAULT_BBOX, metavar="W,S,E,N",
+    i.add_argument("--bbox", type=_bbox, default=None, metavar="W,S,E,N",
                    help="keep events inside this box (default: the study area); rows "
                         "outside are counted as filtered, not stored")
     i.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -159,14 +158,23 @@ def _result_line(r: FetchResult) -> str:
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Fetch from the chosen APIs into the store."""
     from routerisk.incidents.acled_api import fetch_acled
+    from routerisk.incidents.fetch import (
+        FetchQuery,
+        acled_credentials,
+        base_url,
+        default_bbox,
+        ucdp_credentials,
+    )
+    from routerisk.incidents.store import IncidentStore
     from routerisk.incidents.ucdp_api import fetch_ucdp
 
     countries = tuple(dict.fromkeys(args.country or DEFAULT_COUNTRIES))
+    bbox = args.bbox or default_bbox()
     results = []
     with IncidentStore(args.store) as store:
         progress = _progress(args.quiet)
         if args.source in ("acled", "all"):
-            query = FetchQuery("ACLED", countries, args.bbox, args.start or
+            query = FetchQuery("ACLED", countries, bbox, args.start or
                                FetchQuery.start, args.end)
             kw = {"page_size": args.page_size} if args.page_size else {}
             results.append(fetch_acled(
@@ -177,7 +185,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
             from routerisk.incidents.ucdp_api import DEFAULT_VERSION
 
-            query = FetchQuery("UCDP", countries, args.bbox,
+            query = FetchQuery("UCDP", countries, bbox,
                                args.start or dt.date(1989, 1, 1), args.end,
                                args.ucdp_version or DEFAULT_VERSION)
             kw = {"page_size": args.page_size} if args.page_size else {}
@@ -201,11 +209,16 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Read each file (validated as ``incidents validate`` does) and add it to the store."""
+    from routerisk.incidents.fetch import default_bbox
+    from routerisk.incidents.io import read_incidents
+    from routerisk.incidents.store import IncidentStore
+
+    bbox = args.bbox or default_bbox()
     out = []
     with IncidentStore(args.store) as store:
         for f in args.files:
-            frame = read_incidents(f, format=args.format, bbox=args.bbox)
-            counts = store.import_frame(frame, origin=f"file:{f}", bbox=args.bbox)
+            frame = read_incidents(f, format=args.format, bbox=bbox)
+            counts = store.import_frame(frame, origin=f"file:{f}", bbox=bbox)
             out.append({"file": str(f), "format": frame.attrs.get("format"),
                         "rows_read": frame.attrs.get("rows_read", len(frame)),
                         "hxl_rows_skipped": frame.attrs.get("hxl_rows_skipped", 0),
@@ -231,6 +244,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_store(args: argparse.Namespace) -> int:
     """Counts by source and year, and the coverage."""
+    from routerisk.incidents.store import IncidentStore, store_path
+
     path = store_path(args.store)
     if not path.is_file():
         print(f"routerisk: error: no incident store at {path}; create it with `routerisk "

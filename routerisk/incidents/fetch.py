@@ -29,9 +29,9 @@ from pathlib import Path
 
 from routerisk.config import read_toml, user_data_dir
 from routerisk.errors import SpecError
-from routerisk.geo.gazetteer import normalize_name
-from routerisk.incidents._files import COUNTRY_ISO3, BBox
-from routerisk.incidents.schema import STUDY_AREA
+
+#: A bounding box (lon_min, lat_min, lon_max, lat_max) in WGS84 degrees.
+BBox = tuple[float, float, float, float]
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,22 @@ COUNTRIES: dict[str, tuple[str, int]] = {
 
 #: Default countries: Mali and every country a corridor leg of the project crosses.
 DEFAULT_COUNTRIES: tuple[str, ...] = ("MLI", "BFA", "NER", "SEN", "MRT", "GIN", "CIV")
-#: Default area: the study area; rows outside it are counted as filtered, not stored.
-DEFAULT_BBOX: BBox = STUDY_AREA
+
+
+def default_bbox() -> BBox:
+    """The default fetch and import area: the study area
+    (:data:`routerisk.incidents.schema.STUDY_AREA`); rows outside are counted as filtered,
+    not stored."""
+    from routerisk.incidents.schema import STUDY_AREA
+
+    return STUDY_AREA
 
 
 def country_code(name: str) -> str:
     """ISO3 code for ``"MLI"``, ``"mli"`` or ``"Mali"``; SpecError for unknown names."""
+    from routerisk.geo.gazetteer import normalize_name
+    from routerisk.incidents._files import COUNTRY_ISO3
+
     code = name.strip().upper()
     if code in COUNTRIES:
         return code
@@ -83,7 +93,7 @@ class FetchQuery:
 
     source: str
     countries: tuple[str, ...] = DEFAULT_COUNTRIES
-    bbox: BBox | None = DEFAULT_BBOX
+    bbox: BBox | None = None
     start: dt.date = dt.date(1997, 1, 1)
     end: dt.date | None = None
     version: str | None = None
