@@ -97,9 +97,9 @@ def summarize(frame: pd.DataFrame) -> dict:
             "median": float(km.median()), "max": float(km.max()),
             "within_5_km": int((km <= 5).sum()), "over_50_km": int((km > 50).sum())}
         out["fatalities"] = int(frame["fatalities"].fillna(0).sum())
-        from routerisk.incidents.schema import STUDY_AREA
+        from routerisk.config import STUDY_BBOX
 
-        x0, y0, x1, y1 = STUDY_AREA
+        x0, y0, x1, y1 = STUDY_BBOX
         inside = frame["longitude"].between(x0, x1) & frame["latitude"].between(y0, y1)
         out["outside_study_area"] = int((~inside).sum())
     else:
@@ -164,9 +164,9 @@ def _print_summary(summary: dict, out=None, indent: str = "") -> None:
         print(f"{indent}location precision: median {lp['median']:g} km, max {lp['max']:g} km, "
               f"{lp['within_5_km']} within 5 km, {lp['over_50_km']} over 50 km", file=out)
     if summary.get("outside_study_area"):
-        from routerisk.incidents.schema import STUDY_AREA
+        from routerisk.config import STUDY_BBOX
 
-        print(f"{indent}outside the study area ({','.join(f'{v:g}' for v in STUDY_AREA)}): "
+        print(f"{indent}outside the study area ({','.join(f'{v:g}' for v in STUDY_BBOX)}): "
               f"{summary['outside_study_area']} (kept here; `incidents import` and `fetch` "
               f"count them as filtered)", file=out)
     if summary.get("by_year"):

@@ -22,6 +22,7 @@ from routerisk.incidents import FORMATS
 from routerisk.incidents.fetch import (
     ACLED_URL,
     ACLED_URL_ENV,
+    DEFAULT_BBOX,
     DEFAULT_COUNTRIES,
     UCDP_URL,
     UCDP_URL_ENV,
@@ -30,10 +31,6 @@ from routerisk.incidents.fetch import (
 
 if TYPE_CHECKING:
     from routerisk.incidents.fetch import FetchResult
-
-#: The study area as the help shows it (routerisk.incidents.schema.STUDY_AREA).
-_STUDY_AREA_TEXT = "-17.6,5,4.3,25"
-
 
 def _bbox(text: str) -> tuple[float, float, float, float]:
     try:
@@ -76,9 +73,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--country", action="append", type=_country, default=None, metavar="C",
                    help=f"ISO3 code or name, repeatable (default: "
                         f"{' '.join(DEFAULT_COUNTRIES)})")
-    f.add_argument("--bbox", type=_bbox, default=None, metavar="W,S,E,N",
-                   help=f"keep events inside this box, degrees (default: the study area "
-                        f"{_STUDY_AREA_TEXT}); rows outside are counted, not stored")
+    f.add_argument("--bbox", type=_bbox, default=DEFAULT_BBOX, metavar="W,S,E,N",
+                   help="keep events inside this box, degrees (default: the study area "
+                        f"{','.join(f'{v:g}' for v in DEFAULT_BBOX)}); rows outside are "
+                        "counted, not stored")
     f.add_argument("--start", type=iso_date, default=None, metavar="YYYY-MM-DD",
                    help="first event date (default: 1997-01-01 ACLED, 1989-01-01 UCDP)")
     f.add_argument("--end", type=iso_date, default=None, metavar="YYYY-MM-DD",
@@ -108,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("files", nargs="+", metavar="FILE")
     i.add_argument("--format", choices=FORMATS, default=None,
                    help="format of every FILE (default: detected per file)")
-    i.add_argument("--bbox", type=_bbox, default=None, metavar="W,S,E,N",
+    i.add_argument("--bbox", type=_bbox, default=DEFAULT_BBOX, metavar="W,S,E,N",
                    help="keep events inside this box (default: the study area); rows "
                         "outside are counted as filtered, not stored")
     i.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -162,14 +160,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         FetchQuery,
         acled_credentials,
         base_url,
-        default_bbox,
         ucdp_credentials,
     )
     from routerisk.incidents.store import IncidentStore
     from routerisk.incidents.ucdp_api import fetch_ucdp
 
     countries = tuple(dict.fromkeys(args.country or DEFAULT_COUNTRIES))
-    bbox = args.bbox or default_bbox()
+    bbox = args.bbox
     results = []
     with IncidentStore(args.store) as store:
         progress = _progress(args.quiet)
@@ -209,11 +206,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Read each file (validated as ``incidents validate`` does) and add it to the store."""
-    from routerisk.incidents.fetch import default_bbox
     from routerisk.incidents.io import read_incidents
     from routerisk.incidents.store import IncidentStore
 
-    bbox = args.bbox or default_bbox()
+    bbox = args.bbox
     out = []
     with IncidentStore(args.store) as store:
         for f in args.files:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from routerisk.config import read_toml, user_data_dir
+from routerisk.config import STUDY_BBOX, read_toml, user_data_dir
 from routerisk.errors import SpecError
 
 #: A bounding box (lon_min, lat_min, lon_max, lat_max) in WGS84 degrees.
@@ -59,13 +59,9 @@ COUNTRIES: dict[str, tuple[str, int]] = {
 DEFAULT_COUNTRIES: tuple[str, ...] = ("MLI", "BFA", "NER", "SEN", "MRT", "GIN", "CIV")
 
 
-def default_bbox() -> BBox:
-    """The default fetch and import area: the study area
-    (:data:`routerisk.incidents.schema.STUDY_AREA`); rows outside are counted as filtered,
-    not stored."""
-    from routerisk.incidents.schema import STUDY_AREA
-
-    return STUDY_AREA
+#: Default fetch and import area: the study area; rows outside are counted as filtered,
+#: not stored.
+DEFAULT_BBOX: BBox = STUDY_BBOX
 
 
 def country_code(name: str) -> str:

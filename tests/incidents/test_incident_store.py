@@ -156,9 +156,3 @@ def test_reclassify_reruns_the_classification_on_raw_rows(env, capsys):
             "SELECT incident FROM incidents WHERE event_id='MLI2'").fetchone()
     assert json.loads(now)["event_type"] == "convoy_ambush" and now == old
 
-
-def test_help_names_the_study_area_the_code_uses():
-    from routerisk.cli.incidents_store import _STUDY_AREA_TEXT
-    from routerisk.incidents.schema import STUDY_AREA
-
-    assert _STUDY_AREA_TEXT == ",".join(f"{v:g}" for v in STUDY_AREA)
