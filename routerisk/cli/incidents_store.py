@@ -27,6 +27,7 @@ from routerisk.incidents.fetch import (
     UCDP_URL,
     UCDP_URL_ENV,
     country_code,
+    version_period,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +49,14 @@ def _country(text: str) -> str:
         return country_code(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _ucdp_version(text: str) -> str:
+    try:
+        version_period(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
 
 
 def _store_option(p: argparse.ArgumentParser) -> None:
@@ -82,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--end", type=iso_date, default=None, metavar="YYYY-MM-DD",
                    help="last event date (default: today; an open end is what later "
                         "incremental fetches continue)")
-    f.add_argument("--ucdp-version", default=None, metavar="V",
+    f.add_argument("--ucdp-version", type=_ucdp_version, default=None, metavar="V",
                    help="GED version: annual 'YY.1' (default 25.1) or monthly Candidate "
                         "'YY.0.M'")
     f.add_argument("--acled-url", default=None, metavar="URL",

@@ -18,10 +18,12 @@ They are never taken from the command line and never logged or printed."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -223,3 +225,30 @@ def split_rows(rows: Sequence[dict], incidents: Sequence, id_column: str, prefix
         out.append((eid, inc, raw_by_id.get(eid, {})))
     result.invalid += len(rows) - len(incidents)
     return out
+
+
+_VERSION = re.compile(r"^(\d{2})\.(?:1|0\.(\d{1,2}))$")
+
+
+def version_period(version: str) -> tuple[dt.date, dt.date]:
+    """The period a GED version covers systematically, from UCDP's naming.
+
+    ``YY.1`` — the annual GED: 1989-01-01 to 31 December 20YY-1. ``YY.0.M`` — a monthly
+    Candidate release: the month M of 20YY.
+
+    Raises
+    ------
+    SpecError
+        For names of neither form.
+    """
+    m = _VERSION.match(version.strip())
+    if not m:
+        raise SpecError(f"UCDP version {version!r}: expected 'YY.1' (annual GED, e.g. 25.1) "
+                        f"or 'YY.0.M' (monthly Candidate, e.g. 25.0.7)")
+    year = 2000 + int(m.group(1))
+    if m.group(2) is None:
+        return dt.date(1989, 1, 1), dt.date(year - 1, 12, 31)
+    month = int(m.group(2))
+    if not 1 <= month <= 12:
+        raise SpecError(f"UCDP version {version!r}: month {month} is not 1-12")
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])

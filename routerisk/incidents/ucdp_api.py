@@ -15,13 +15,10 @@ is applied here (rows outside are counted, not stored)."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import logging
-import re
 import time
 
-from routerisk.errors import SpecError
 from routerisk.incidents._files import records_frame
 from routerisk.incidents._http import FetchError, Retry, request_json
 from routerisk.incidents.fetch import (
@@ -31,6 +28,7 @@ from routerisk.incidents.fetch import (
     FetchResult,
     Progress,
     split_rows,
+    version_period,
 )
 from routerisk.incidents.store import IncidentStore, StoredRow, now_utc
 from routerisk.incidents.ucdp import ucdp_incidents
@@ -41,33 +39,6 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 1000
 #: Default version: GED 25.1, events 1989-01-01 … 2024-12-31.
 DEFAULT_VERSION = "25.1"
-
-_VERSION = re.compile(r"^(\d{2})\.(?:1|0\.(\d{1,2}))$")
-
-
-def version_period(version: str) -> tuple[dt.date, dt.date]:
-    """The period a GED version covers systematically, from UCDP's naming.
-
-    ``YY.1`` — the annual GED: 1989-01-01 to 31 December 20YY-1. ``YY.0.M`` — a monthly
-    Candidate release: the month M of 20YY.
-
-    Raises
-    ------
-    SpecError
-        For names of neither form.
-    """
-    m = _VERSION.match(version.strip())
-    if not m:
-        raise SpecError(f"UCDP version {version!r}: expected 'YY.1' (annual GED, e.g. 25.1) "
-                        f"or 'YY.0.M' (monthly Candidate, e.g. 25.0.7)")
-    year = 2000 + int(m.group(1))
-    if m.group(2) is None:
-        return dt.date(1989, 1, 1), dt.date(year - 1, 12, 31)
-    month = int(m.group(2))
-    if not 1 <= month <= 12:
-        raise SpecError(f"UCDP version {version!r}: month {month} is not 1-12")
-    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
-
 
 def _result(doc: object, what: str) -> tuple[list[dict], int]:
     if not isinstance(doc, dict) or not isinstance(doc.get("Result"), list):
