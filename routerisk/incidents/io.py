@@ -33,6 +33,7 @@ from routerisk.errors import DataNotFoundError, ValidationError
 from routerisk.incidents import FORMATS
 from routerisk.incidents._files import BBox, _check_file
 from routerisk.incidents.acled import read_acled
+from routerisk.incidents.coverage import merge_coverage
 from routerisk.incidents.native import read_routerisk
 from routerisk.incidents.schema import (
     empty_incident_frame,
@@ -126,7 +127,8 @@ def default_incidents(*, violent_only: bool = False,
     -------
     geopandas.GeoDataFrame
         ``attrs["filtered"]`` adds up what each file's reader filtered;
-        ``attrs["sources"]`` lists the files read.
+        ``attrs["sources"]`` lists the files read; ``attrs["coverage"]`` what they cover
+        systematically (the ACLED file's first to last event date; never the catalogue).
     """
     from routerisk.incidents.dedup import deduplicate
 
@@ -142,11 +144,15 @@ def default_incidents(*, violent_only: bool = False,
 def combine(frames: Sequence[gpd.GeoDataFrame], *, dedup: bool = True,
             deduplicate=None) -> gpd.GeoDataFrame:
     """Concatenate incident frames (adding up their ``filtered`` counts), optionally
-    deduplicated; incident ids must be unique across the frames."""
+    deduplicated; incident ids must be unique across the frames.
+
+    ``attrs["coverage"]`` joins the frames' coverage entries
+    (:func:`routerisk.incidents.coverage.merge_coverage`): curated frames add none."""
     if deduplicate is None:
         from routerisk.incidents.dedup import deduplicate
     filtered: dict[str, int] = {}
     sources = []
+    coverage = merge_coverage(f.attrs.get("coverage", []) for f in frames)
     for f in frames:
         for k, v in f.attrs.get("filtered", {}).items():
             filtered[k] = filtered.get(k, 0) + v
@@ -163,7 +169,7 @@ def combine(frames: Sequence[gpd.GeoDataFrame], *, dedup: bool = True,
         raise ValidationError(", ".join(sources) or "incidents",
                               [f"'incident_id': {i!r} appears in more than one file"
                                for i in dup])
-    out.attrs = {"filtered": filtered, "sources": sources}
+    out.attrs = {"filtered": filtered, "sources": sources, "coverage": coverage}
     if dedup and len(out):
         out = deduplicate(out)
     return out
