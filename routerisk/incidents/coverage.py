@@ -267,8 +267,13 @@ def rests_on(incidents: pd.DataFrame, coverage: Sequence[dict[str, Any]] | None 
     return "history: " + " + ".join(parts)
 
 
+#: What an uncovered period means for a forecast.
+LOWER_BOUNDS = "probabilities are lower bounds"
+
+
 def history_note(incidents: pd.DataFrame, *, end: Any, start: Any = None,
-                 coverage: Sequence[dict[str, Any]] | None = None) -> HistoryNote:
+                 coverage: Sequence[dict[str, Any]] | None = None,
+                 consequence: str = LOWER_BOUNDS) -> HistoryNote:
     """The "rests on" statement and the coverage warning for a result.
 
     Parameters
@@ -283,6 +288,8 @@ def history_note(incidents: pd.DataFrame, *, end: Any, start: Any = None,
         First day it relies on; default the first coverage start, else the first incident.
     coverage
         Coverage entries (default ``incidents.attrs["coverage"]``).
+    consequence
+        What the gap means, ending the warning (default :data:`LOWER_BOUNDS`).
 
     Returns
     -------
@@ -319,8 +326,7 @@ def history_note(incidents: pd.DataFrame, *, end: Any, start: Any = None,
         if not cov:
             g = gaps[0]
             warning = (f"no systematic history (ACLED, UCDP) in the data: {g['start']} … "
-                       f"{g['end']} has {reports(g['curated_reports'])}: probabilities are "
-                       f"lower bounds")
+                       f"{g['end']} has {reports(g['curated_reports'])}: {consequence}")
         else:
             last_end = max(_date(c["end"]) for c in cov)
             text = []
@@ -332,7 +338,7 @@ def history_note(incidents: pd.DataFrame, *, end: Any, start: Any = None,
                 else:
                     text.append(f"no systematic history {span}, which has "
                                 f"{reports(g['curated_reports'])}")
-            warning = "; ".join(text) + ": probabilities are lower bounds"
+            warning = "; ".join(text) + f": {consequence}"
     return HistoryNote(coverage=cov, rests_on=statement, warning=warning, period=(d0, d1),
                        gaps=gaps)
 
