@@ -191,18 +191,21 @@ def uncovered(coverage: Sequence[dict[str, Any]], start: dt.date,
 def systematic_mask(incidents: pd.DataFrame, coverage: Sequence[dict[str, Any]]) -> pd.Series:
     """True for rows reported by a source that has a coverage entry (``"UCDP GED"`` rows
     belong to ``"UCDP"``; a merged row ``"ACLED; seeds/…"`` belongs to ACLED)."""
-    names = {c["source"] for c in coverage}
-
-    def systematic(value: object) -> bool:
-        for part in str(value).split(";"):
-            part = part.strip()
-            if any(part == n or part.startswith(n + " ") for n in names):
-                return True
-        return False
-
     if not len(incidents):
         return pd.Series([], dtype=bool)
-    return incidents["source"].map(systematic).astype(bool)
+    return incidents["source"].map(lambda v: coverage_source(v, coverage) != CURATED
+                                   ).astype(bool)
+
+
+def coverage_source(value: object, coverage: Sequence[dict[str, Any]]) -> str:
+    """The coverage source a row's ``source`` belongs to, else :data:`CURATED`."""
+    names = sorted({c["source"] for c in coverage})
+    for part in str(value).split(";"):
+        part = part.strip()
+        for n in names:
+            if part == n or part.startswith(n + " "):
+                return n
+    return CURATED
 
 
 @dataclass(frozen=True)
