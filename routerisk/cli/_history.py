@@ -12,10 +12,11 @@ import sys
 from routerisk.incidents.coverage import HistoryNote
 
 
-def warn(note: HistoryNote) -> None:
+def warn(note: HistoryNote | dict) -> None:
     """Print the coverage warning, if any, as one line on stderr."""
-    if note.warning:
-        print(f"routerisk: warning: {note.warning}", file=sys.stderr)
+    warning = note.get("warning") if isinstance(note, dict) else note.warning
+    if warning:
+        print(f"routerisk: warning: {warning}", file=sys.stderr)
 
 
 def lines(note: HistoryNote | dict, *, label: str = "history") -> list[str]:

@@ -138,25 +138,33 @@ def risk_graph(args: argparse.Namespace):
     """The study network annotated with risk for the command's options.
 
     ``G.graph["history"]`` holds the :class:`~routerisk.incidents.coverage.HistoryNote` of
-    the fit (as a dict); its warning, if any, is printed on stderr here, once per command."""
+    the fit (as a dict); its warning, if any, is printed on stderr with the command's output
+    (:func:`_history_json`, :func:`_history_text`), so that an error stays one line."""
     from routerisk.supply.routing import risk_network
 
     files = tuple(args.incidents) if args.incidents else None
     model, note = _fitted(args.as_of, files)
-    _history.warn(note)
     G = risk_network(model=model, horizon_days=args.horizon_days)
     G.graph["history"] = note.to_dict()
     return G
 
 
 def _history_json(G) -> dict:
+    """The ``history`` object for ``--json`` (the warning goes to stderr)."""
     note = G.graph.get("history")
-    return {} if note is None else {"history": note}
+    if note is None:
+        return {}
+    _history.warn(note)
+    return {"history": note}
 
 
 def _history_text(G) -> list[str]:
+    """The ``rests on`` lines for text output (the warning goes to stderr too)."""
     note = G.graph.get("history")
-    return [] if note is None else _history.lines(note, label="rests on")
+    if note is None:
+        return []
+    _history.warn(note)
+    return _history.lines(note, label="rests on")
 
 
 def _spec(args: argparse.Namespace):
