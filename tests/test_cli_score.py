@@ -130,7 +130,8 @@ def test_score_warns_past_the_coverage_as_of_2025(capsys):
     assert len(warning) == 1
     assert "systematic history ends 2019-12-31; 2020-01-01 … 2025-09-14 has only" in warning[0]
     rests = out.split("rests on", 1)[1].splitlines()
-    assert "ACLED 1997-01-06 … 2019-12-31" in rests[0] and "curated reports 2013–2025" in rests[0]
+    assert "ACLED 1997-01-06 … 2019-12-31 + " in rests[0]
+    assert "curated reports 2018–2025" in rests[0]  # 2013's reports merged with ACLED rows
     assert "! systematic history ends 2019-12-31" in rests[1]
 
 

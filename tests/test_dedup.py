@@ -147,9 +147,7 @@ def test_one_report_per_source_in_a_merged_event():
     f = deduplicate(incidents_to_frame(rows))
     assert len(f) == 2
     assert (f["source"].str.count("ACLED") == 1).all()
-    # the article (50 km) cannot be placed between the two ACLED events; it joins the
-    # event through the UCDP report, its only candidate in UCDP
-    assert sorted(f["source"]) == ["ACLED", "ACLED; UCDP GED; seeds/000_test.txt"]
+    assert sorted(f["source"]) == ["ACLED; UCDP GED", "ACLED; seeds/000_test.txt"]
 
 
 def test_order_independent():

@@ -76,7 +76,8 @@ def candidate_pairs(frame: pd.DataFrame, *, days: int = 1, km: float = 5.0) -> p
     the true place lies in) and their dates at most ``max(days, s_a + s_b)`` apart (``s`` =
     :data:`DATE_SPAN_DAYS` of the date precision). A row that matches only through such a
     widened window must be placeable: when it has more than one candidate among the rows
-    of the other source, it cannot tell which one it reports and is merged with none.
+    of the other source, it cannot tell which one it reports and is merged with none (a
+    pair within the plain ``days``/``km`` windows merges as before, closest first).
 
     Returns
     -------
@@ -123,7 +124,7 @@ def candidate_pairs(frame: pd.DataFrame, *, days: int = 1, km: float = 5.0) -> p
         dist = np.atleast_1d(great_circle_km(lat[i], lon[i], lat[js], lon[js]))
         km_win = np.maximum(km, prec[i] + prec[js])
         near = dist <= km_win
-        widened = (km_win > km) | (day_win > days)
+        widened = (dist > km) | (gap > days)  # matches only thanks to a widened window
         for j, d, g, w in zip(js[near], dist[near], gap[near], widened[near], strict=True):
             if sources[i] & sources[j]:
                 continue
