@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import math
 
@@ -188,8 +189,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                       radius_km=args.radius_km, n_routes=args.routes)
     out = result.to_dict()
     fit = forecast_note(train, result.as_of)
-    end = (pd.Timestamp(result.as_of) + pd.Timedelta(days=args.horizon_days - 1)).date()
-    test_note = history_note(test, start=pd.Timestamp(result.as_of).date(), end=end,
+    start = result.as_of.date()
+    end = start + dt.timedelta(days=args.horizon_days - 1)
+    test_note = history_note(test, start=start, end=end,
                              consequence="test labels miss what the sources did not "
                                          "record: observed frequencies are lower bounds")
     out["history"] = {"training": fit.to_dict(), "test": test_note.to_dict()}
