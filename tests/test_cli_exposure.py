@@ -30,6 +30,8 @@ def test_exposure_json(capsys):
     assert data["horizon_days"] == 30 and data["as_of"] == "2025-09-15"
     assert "A1-sen-civ-equal" in data["assumptions"]
     assert data["segments"] and "label" in data["segments"][0]
+    assert data["history"]["warning"].startswith("systematic history ends 2019-12-31")
+    assert "routerisk: warning: systematic history ends 2019-12-31" in err
 
 
 def test_exposure_text_with_share_override_and_criticality(capsys):
@@ -49,6 +51,8 @@ def test_scenario_kayes_nioro(capsys):
     assert "Share that must detour:           50.0 %" in out
     assert "dakar detours via:" in out and "Kita" in out
     assert "seeds/000" in out
+    assert "rests on          ACLED 1997-01-06 … 2019-12-31" in out
+    assert "! systematic history ends 2019-12-31" in out
 
 
 def test_scenario_ban_json_and_composition(capsys):
@@ -85,6 +89,8 @@ def test_route_json(capsys):
     code, out, err = run(capsys, "route", "14.69,-17.44", "Bamako", "--risk-aversion", "0")
     assert code == 0, err
     assert "fastest" in out and "Time–risk trade-off" in out
+    assert "rests on" in out and "lower bounds" in out
+    assert data["history"]["coverage"][0]["source"] == "ACLED"
 
 
 @pytest.mark.parametrize(("argv", "needle"), [

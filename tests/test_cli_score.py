@@ -40,6 +40,12 @@ def test_backtest_json_on_synthetic_files(capsys, synthetic_files):
     assert set(d["baselines"]) == {"climatology", "persistence"}
     assert {"roc_auc", "average_precision", "brier", "brier_skill"} <= set(d["model"])
     assert d["n_segments"] == 60 and 0 < d["n_positive"] < 60
+    # a routerisk CSV is curated: no systematic history, said in JSON and on stderr
+    h = d["history"]["training"]
+    assert h["coverage"] == [] and h["warning"].startswith("no systematic history")
+    assert h["warning"].endswith("probabilities are lower bounds")
+    assert d["history"]["test"]["warning"].endswith("observed frequencies are lower bounds")
+    assert "routerisk: warning: no systematic history" in err
 
 
 def test_backtest_text_tables(capsys, synthetic_files):
@@ -105,6 +111,28 @@ def test_score_default_data_json(capsys):
     for key in ("bandwidth_km", "half_life_days", "scale", "baseline_rate_per_km_yr",
                 "cv_origins"):
         assert key in d["model"]
+    # the history the probability rests on, and the warning past the ACLED file's end
+    h = d["history"]
+    assert h["coverage"][0]["source"] == "ACLED" and h["coverage"][0]["basis"] == "file"
+    assert (h["coverage"][0]["start"], h["coverage"][0]["end"]) == ("1997-01-06", "2019-12-31")
+    assert h["rests_on"].startswith("history: ACLED 1997-01-06 … 2019-12-31 + ")
+    assert h["warning"].startswith("systematic history ends 2019-12-31; 2020-01-01 … ")
+    assert h["warning"].endswith("curated reports: probabilities are lower bounds")
+    assert h["gaps"][0]["curated_reports"] > 0
+    assert f"routerisk: warning: {h['warning']}" in err
+
+
+def test_score_warns_past_the_coverage_as_of_2025(capsys):
+    code, out, err = run(capsys, "score", "--corridor", "dakar-kayes-bamako", "--as-of",
+                         "2025-09-15", "--n-boot", "0")
+    assert code == 0, err
+    warning = [line for line in err.splitlines() if line.startswith("routerisk: warning:")]
+    assert len(warning) == 1
+    assert "systematic history ends 2019-12-31; 2020-01-01 … 2025-09-14 has only" in warning[0]
+    rests = out.split("rests on", 1)[1].splitlines()
+    assert "ACLED 1997-01-06 … 2019-12-31 + " in rests[0]
+    assert "curated reports 2018–2025" in rests[0]  # 2013's reports merged with ACLED rows
+    assert "! systematic history ends 2019-12-31" in rests[1]
 
 
 def test_score_text_with_given_incidents_and_date(capsys):
@@ -118,3 +146,6 @@ def test_score_text_with_given_incidents_and_date(capsys):
     assert "horizon           90 days" in out
     assert "riskiest segments" in out and "P(disrupted)" in out
     assert "interval" not in out.split("P(disrupted)")[1].splitlines()[0]
+    # as of 2019-01-01 the ACLED file covers the whole fitting window: no warning
+    assert "rests on          ACLED 1997-01-06 … 2018-12-31" in out
+    assert "warning" not in err and "lower bounds" not in out

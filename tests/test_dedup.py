@@ -9,6 +9,7 @@ import pytest
 
 from routerisk.config import UCDP_FILE, shared_file
 from routerisk.errors import ValidationError
+from routerisk.geo.sphere import great_circle_km
 from routerisk.incidents.dedup import candidate_pairs, deduplicate
 from routerisk.incidents.io import combine
 from routerisk.incidents.schema import (
@@ -55,7 +56,7 @@ def test_known_duplicate_pair_is_merged():
 
 @pytest.mark.parametrize("change", [
     {"day": 20},                                   # 3 days apart
-    {"lat": 15.95},                                # ~11 km apart
+    {"lat": 16.15},                                # ~33 km: beyond 25 + 2 km precision
     {"kind": "protest"},                           # incompatible kinds
     {"source": "ACLED"},                           # same source: two distinct events
 ])
@@ -71,11 +72,60 @@ def test_distinct_events_stay_apart(change):
 
 
 def test_thresholds_are_parameters():
-    other = inc("RR-1", 20, 15.86, -2.77, source="seeds/000_test.txt")
-    frame = incidents_to_frame([ACLED_ROW, other])
+    precise = inc("ACLED-X3", 17, 15.8521, -2.786, source="ACLED", location_precision_km=0.5)
+    other = inc("RR-1", 20, 15.86, -2.77, source="seeds/000_test.txt",
+                location_precision_km=0.5)
+    frame = incidents_to_frame([precise, other])
     assert len(deduplicate(frame)) == 2
     assert len(deduplicate(frame, days=3)) == 1
-    assert len(deduplicate(frame, days=3, km=1.0)) == 2
+    assert len(deduplicate(frame, days=3, km=1.0)) == 2  # 1.9 km apart, 0.5 + 0.5 km precision
+
+
+# --- precision-aware windows ------------------------------------------------------------------
+
+def _rep(iid, day, lat, lon, source, **kw):
+    return inc(iid, day, lat, lon, source=source, kind="convoy_ambush", **kw)
+
+
+def test_a_vague_report_merges_within_its_precision():
+    # an article placing an ambush "outside" a town (50 km) 30 km from ACLED's point, the
+    # same day: a fixed 5 km window would keep them apart
+    acled = _rep("ACLED-A", 17, 14.44, -11.44, "ACLED")
+    article = _rep("RR-A", 17, 14.44, -11.16, "seeds/x.txt", location_precision_km=50)
+    assert 25 < float(great_circle_km(14.44, -11.44, 14.44, -11.16)) < 35
+    f = deduplicate(incidents_to_frame([acled, article]))
+    assert len(f) == 1 and f.iloc[0]["incident_id"] == "ACLED-A"
+    assert f.iloc[0]["location_precision_km"] == 2  # the precise point is kept
+    # precise to 5 km, the same report is a different event
+    article5 = _rep("RR-A", 17, 14.44, -11.16, "seeds/x.txt", location_precision_km=5)
+    assert len(deduplicate(incidents_to_frame([acled, article5]))) == 2
+
+
+def test_a_vague_report_that_cannot_be_placed_is_not_merged():
+    # two ACLED events inside the article's 50 km: it cannot tell which one it reports
+    acled = [_rep("ACLED-A", 17, 14.44, -11.44, "ACLED"),
+             _rep("ACLED-B", 17, 14.60, -11.20, "ACLED")]
+    article = _rep("RR-A", 17, 14.44, -11.16, "seeds/x.txt", location_precision_km=50)
+    f = deduplicate(incidents_to_frame([*acled, article]))
+    assert len(f) == 3 and f.attrs["duplicates_merged"] == 0
+    # a precise report still merges with the nearest of several ACLED events (unchanged)
+    precise = _rep("RR-P", 17, 14.441, -11.44, "seeds/x.txt")
+    f = deduplicate(incidents_to_frame([*acled, precise]))
+    assert len(f) == 2 and "seeds/x.txt" in f.set_index("incident_id").loc["ACLED-A", "source"]
+
+
+def test_date_window_widens_with_date_precision():
+    acled = _rep("ACLED-A", 20, 14.44, -11.44, "ACLED")
+    month = Incident(incident_id="RR-M", date=dt.date(2019, 4, 1), date_precision="month",
+                     latitude=14.44, longitude=-11.44, event_type="convoy_ambush",
+                     source="seeds/x.txt")
+    assert len(deduplicate(incidents_to_frame([acled, month]))) == 1
+    day = _rep("RR-D", 1, 14.44, -11.44, "seeds/x.txt")  # the 1st, to the day: 19 days off
+    assert len(deduplicate(incidents_to_frame([acled, day]))) == 2
+    week = Incident(incident_id="RR-W", date=dt.date(2019, 4, 14), date_precision="week",
+                    latitude=14.44, longitude=-11.44, event_type="convoy_ambush",
+                    source="seeds/x.txt")
+    assert len(deduplicate(incidents_to_frame([acled, week]))) == 1
 
 
 def test_three_sources_one_event():

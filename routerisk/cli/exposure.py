@@ -24,7 +24,7 @@ import math
 from functools import lru_cache
 
 from routerisk._output import fmt_percent, print_json
-from routerisk.cli import _args
+from routerisk.cli import _args, _history
 from routerisk.errors import SpecError
 
 log = logging.getLogger(__name__)
@@ -112,8 +112,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # --------------------------------------------------------------------------- model
-@lru_cache(maxsize=4)
 def _fitted_model(as_of: dt.date | None, files: tuple[str, ...] | None):
+    """The hazard model fitted for the options (cached with :func:`_fitted`)."""
+    return _fitted(as_of, files)[0]
+
+
+@lru_cache(maxsize=4)
+def _fitted(as_of: dt.date | None, files: tuple[str, ...] | None):
+    """(model, history note) fitted on the default incidents or ``files`` as of ``as_of``."""
+    from routerisk.incidents.coverage import forecast_note
     from routerisk.incidents.io import combine, default_incidents, read_incidents
     from routerisk.model.hazard import HazardModel
     from routerisk.network.io import load_study_network
@@ -123,16 +130,41 @@ def _fitted_model(as_of: dt.date | None, files: tuple[str, ...] | None):
     else:
         incidents = default_incidents()
     log.info("fitting the hazard model on %d incidents", len(incidents))
-    return HazardModel().fit(incidents, as_of=as_of, G=load_study_network())
+    model = HazardModel().fit(incidents, as_of=as_of, G=load_study_network())
+    return model, forecast_note(incidents, model.as_of_)
 
 
 def risk_graph(args: argparse.Namespace):
-    """The study network annotated with risk for the command's options."""
+    """The study network annotated with risk for the command's options.
+
+    ``G.graph["history"]`` holds the :class:`~routerisk.incidents.coverage.HistoryNote` of
+    the fit (as a dict); its warning, if any, is printed on stderr with the command's output
+    (:func:`_history_json`, :func:`_history_text`), so that an error stays one line."""
     from routerisk.supply.routing import risk_network
 
     files = tuple(args.incidents) if args.incidents else None
-    model = _fitted_model(args.as_of, files)
-    return risk_network(model=model, horizon_days=args.horizon_days)
+    model, note = _fitted(args.as_of, files)
+    G = risk_network(model=model, horizon_days=args.horizon_days)
+    G.graph["history"] = note.to_dict()
+    return G
+
+
+def _history_json(G) -> dict:
+    """The ``history`` object for ``--json`` (the warning goes to stderr)."""
+    note = G.graph.get("history")
+    if note is None:
+        return {}
+    _history.warn(note)
+    return {"history": note}
+
+
+def _history_text(G) -> list[str]:
+    """The ``rests on`` lines for text output (the warning goes to stderr too)."""
+    note = G.graph.get("history")
+    if note is None:
+        return []
+    _history.warn(note)
+    return _history.lines(note, label="rests on")
 
 
 def _spec(args: argparse.Namespace):
@@ -195,14 +227,14 @@ def cmd_exposure(args: argparse.Namespace) -> int:
     ex = exposure(G, spec, top_segments=args.top)
     crit = criticality(G, spec, paths=ex.paths) if args.criticality else None
     if args.json:
-        out = {"as_of": G.graph.get("risk_as_of"), **ex.to_dict()}
+        out = {"as_of": G.graph.get("risk_as_of"), **_history_json(G), **ex.to_dict()}
         if crit is not None:
             out["criticality"] = crit.to_dict(top=args.top)
         print_json(out)
         return 0
     rows = [{**r, "share_pct": fmt_percent(r["share"]), "p_pct": fmt_percent(r["p_disrupt"])}
             for r in ex.routes.reset_index().to_dict("records")]
-    lines = [f"Fuel-import exposure — {_header(G)}", "",
+    lines = [f"Fuel-import exposure — {_header(G)}", *_history_text(G), "",
              table(rows, [("route", "route", ""), ("share_pct", "share", ">"),
                           ("border", "border crossing", ""), ("length_km", "km", ".0f"),
                           ("travel_time_h", "hours", ".1f"), ("mu", "exp. incidents", ".3f"),
@@ -288,9 +320,10 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     res = run_scenario(G, scenario, spec, presets=presets, strict=args.strict,
                        closures=closures)
     if args.json:
-        print_json({"as_of": G.graph.get("risk_as_of"), **res.to_dict(G)})
+        print_json({"as_of": G.graph.get("risk_as_of"), **_history_json(G), **res.to_dict(G)})
         return 0
     lines = [f"Scenario {scenario.name}: {scenario.title or 'custom closures'} — {_header(G)}"]
+    lines += _history_text(G)
     lines += [f"  source: {s}" for s in scenario.sources]
     lines.append("\nClosures:")
     for c in res.closures:
@@ -338,7 +371,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     res = route(G, args.origin, args.destination, risk_aversion=alpha,
                 alternatives=args.alternatives)
     if args.json:
-        print_json({"as_of": G.graph.get("risk_as_of"), **res.to_dict()})
+        print_json({"as_of": G.graph.get("risk_as_of"), **_history_json(G), **res.to_dict()})
         return 0
 
     def row(label, opt):
@@ -355,7 +388,8 @@ def cmd_route(args: argparse.Namespace) -> int:
     cols = [("route", "route", ""), ("km", "km", ".0f"), ("h", "hours", ".1f"),
             ("mu", "exp. incidents", ".3f"), ("p", "P(disruption)", ">"),
             ("towns", "via", "")]
-    lines = [f"Routes {res.origin} → {res.destination} — {_header(G)}", "", table(rows, cols),
+    lines = [f"Routes {res.origin} → {res.destination} — {_header(G)}", *_history_text(G), "",
+             table(rows, cols),
              "", "Time–risk trade-off (routes minimising hours + α × expected incidents; "
              "α in hours per incident):",
              table([row(f"#{i + 1}", o) for i, o in enumerate(res.tradeoff)],

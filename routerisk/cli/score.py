@@ -13,11 +13,12 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import math
 
 from routerisk._output import MISSING, _number, print_json
-from routerisk.cli import _args
+from routerisk.cli import _args, _history
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def _network(path: str | None):
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score a corridor's route."""
+    from routerisk.incidents.coverage import forecast_note
     from routerisk.incidents.io import default_incidents
     from routerisk.model.hazard import HazardModel
     from routerisk.model.risk import route_risk
@@ -127,10 +129,13 @@ def cmd_score(args: argparse.Namespace) -> int:
                       "latest": (incidents["date"].max().date().isoformat()
                                  if len(incidents) else None)},
     }
+    note = forecast_note(incidents, model.as_of_)
+    out["history"] = note.to_dict()
+    _history.warn(note)
     if args.json:
         print_json(out)
         return 0
-    _print_score(out)
+    _print_score(out, note)
     return 0
 
 
@@ -138,7 +143,7 @@ def _fmt_p(p: float) -> str:
     return MISSING if _number(p) is None else f"{p:.3f}"
 
 
-def _print_score(out: dict) -> None:
+def _print_score(out: dict, note) -> None:
     m = out["model"]
     lo, hi = out["p_interval"]
     interval = ("" if lo is None or (isinstance(lo, float) and math.isnan(lo))
@@ -149,6 +154,8 @@ def _print_score(out: dict) -> None:
           f"{m['n_incidents']:,} incidents used)")
     print(f"horizon           {out['horizon_days']} days")
     print(f"P(disrupted)      {_fmt_p(out['p_disrupt'])}{interval}")
+    for line in _history.lines(note, label="rests on"):
+        print(line)
     print(f"expected          {out['mu']:.3f} disrupting incidents "
           f"(violent, within {m['radius_km']:g} km of the road)")
     print(f"model             bandwidth {m['bandwidth_km']:g} km, half-life "
@@ -172,6 +179,7 @@ def _print_score(out: dict) -> None:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Run the backtest."""
+    from routerisk.incidents.coverage import forecast_note, history_note
     from routerisk.model.backtest import backtest
 
     train = _read_all(args.incidents)
@@ -180,10 +188,22 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     result = backtest(train, test, as_of=args.as_of, horizon_days=args.horizon_days, G=G,
                       radius_km=args.radius_km, n_routes=args.routes)
     out = result.to_dict()
+    fit = forecast_note(train, result.as_of)
+    start = result.as_of.date()
+    end = start + dt.timedelta(days=args.horizon_days - 1)
+    test_note = history_note(test, start=start, end=end,
+                             consequence="test labels miss what the sources did not "
+                                         "record: observed frequencies are lower bounds")
+    out["history"] = {"training": fit.to_dict(), "test": test_note.to_dict()}
+    _history.warn(fit)
+    if test_note.warning:
+        _history.warn(test_note)
     if args.json:
         print_json(out)
         return 0
     print(format_backtest(out))
+    print("\n".join(_history.lines(fit, label="training rests on")
+                    + _history.lines(test_note, label="test rests on")))
     return 0
 
 

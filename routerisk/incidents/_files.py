@@ -19,6 +19,7 @@ import pandas as pd
 
 from routerisk.errors import DataNotFoundError, ValidationError
 from routerisk.geo.gazetteer import normalize_name
+from routerisk.incidents.coverage import file_coverage
 from routerisk.incidents.schema import (
     VIOLENT_TYPES,
     Incident,
@@ -227,7 +228,10 @@ def _finish(incidents: list[Incident], problems: list[str], p: Path, *, fmt: str
     frame, filtered = filter_incidents(frame, violent_only=violent_only, bbox=bbox,
                                        filtered=filtered)
     frame.attrs.update({"source_file": str(p), "format": fmt, "rows_read": len(incidents),
-                        "events_kept": len(frame), "filtered": filtered})
+                        "events_kept": len(frame), "filtered": filtered,
+                        "coverage": file_coverage(fmt, [i.date for i in incidents],
+                                                  [i.longitude for i in incidents],
+                                                  [i.latitude for i in incidents], bbox=bbox)})
     logger.info("%s: %d incidents read (%s)%s", p.name, len(frame), fmt,
                 "" if not filtered else "; filtered: " + ", ".join(
                     f"{k} {v}" for k, v in filtered.items()))

@@ -2,7 +2,10 @@
 
 Two rows are the same event when they come from different sources (no source in common),
 their dates are at most ``days`` apart, their points at most ``km`` apart, and their event
-types are compatible (:data:`COMPATIBLE`). Matching rows are merged into one that keeps
+types are compatible (:data:`COMPATIBLE`). Both windows widen with the rows' stated
+precision (a report placed within 50 km, or dated to a month, matches within that); a
+report that matches only thanks to its vagueness and has several candidates is merged with
+none (:func:`candidate_pairs`). Matching rows are merged into one that keeps
 every source (``source`` ``"ACLED; seeds/000_....md"``, ``source_ref`` one entry per source)
 and the most precise location and date among them. Rows of one source are never merged
 with each other: ACLED reports several distinct clashes in a town on one day.
@@ -59,8 +62,22 @@ def _sources(value: object) -> frozenset[str]:
     return frozenset(s.strip() for s in str(value).split(";") if s.strip())
 
 
+#: Half-width (days) of the period a date stands for, by date precision: a week-precision
+#: date may lie a week either side of the true day, a month-precision one a month (ACLED
+#: codes a month as its 15th, the catalogue as its 1st), a year-precision one a year.
+DATE_SPAN_DAYS: dict[str, int] = {"day": 0, "week": 7, "month": 31, "year": 366}
+
+
 def candidate_pairs(frame: pd.DataFrame, *, days: int = 1, km: float = 5.0) -> pd.DataFrame:
     """Pairs of rows that may be the same event, best first.
+
+    The windows widen with each row's stated precision: two rows match when their points
+    are at most ``max(km, p_a + p_b)`` apart (``p`` = ``location_precision_km``, the radius
+    the true place lies in) and their dates at most ``max(days, s_a + s_b)`` apart (``s`` =
+    :data:`DATE_SPAN_DAYS` of the date precision). A row that matches only through such a
+    widened window must be placeable: when it has more than one candidate among the rows
+    of the other source, it cannot tell which one it reports and is merged with none (a
+    pair within the plain ``days``/``km`` windows merges as before, closest first).
 
     Returns
     -------
@@ -76,34 +93,76 @@ def candidate_pairs(frame: pd.DataFrame, *, days: int = 1, km: float = 5.0) -> p
     day = (frame["date"].to_numpy().astype("datetime64[D]").astype(np.int64))
     lat = frame["latitude"].to_numpy(float)
     lon = frame["longitude"].to_numpy(float)
+    prec = pd.to_numeric(frame["location_precision_km"]).fillna(0.0).to_numpy(float)
+    span = frame["date_precision"].map(DATE_SPAN_DAYS).fillna(0).to_numpy(np.int64)
     group = frame["event_type"].map(COMPATIBLE).fillna(frame["event_type"]).to_numpy()
     sources = [_sources(s) for s in frame["source"]]
+    # each pair is looked for from its row with the coarser date (ties: the earlier in
+    # ``order``), within twice that row's span: the pair's window is at most that wide
     order = np.lexsort((ids, day))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
     sday = day[order]
-    hi = np.searchsorted(sday, sday + days, side="right")
+    reach = np.maximum(days, 2 * span[order])
+    lo = np.searchsorted(sday, sday - reach, side="left")
+    hi = np.searchsorted(sday, sday + reach, side="right")
     rows = []
     for k in range(n):
         i = order[k]
-        js = order[k + 1:hi[k]]
+        js = order[lo[k]:hi[k]]
+        js = js[(span[js] < span[i]) | ((span[js] == span[i]) & (rank[js] > k))]
         if not len(js):
             continue
         js = js[group[js] == group[i]]
         if not len(js):
             continue
-        for j in js:
+        gap = np.abs(day[js] - day[i])
+        day_win = np.maximum(days, span[i] + span[js])
+        js, gap, day_win = (v[gap <= day_win] for v in (js, gap, day_win))
+        if not len(js):
+            continue
+        dist = np.atleast_1d(great_circle_km(lat[i], lon[i], lat[js], lon[js]))
+        km_win = np.maximum(km, prec[i] + prec[js])
+        near = dist <= km_win
+        widened = (dist > km) | (gap > days)  # matches only thanks to a widened window
+        for j, d, g, w in zip(js[near], dist[near], gap[near], widened[near], strict=True):
             if sources[i] & sources[j]:
                 continue
             a, b = (i, j) if ids[i] < ids[j] else (j, i)
-            d = float(great_circle_km(lat[a], lon[a], lat[b], lon[b]))
-            if d <= km:
-                rows.append((a, b, d, abs(int(day[a] - day[b]))))
-    pairs = pd.DataFrame(rows, columns=cols)
+            rows.append((int(a), int(b), float(d), int(g), bool(w)))
+    rows = _placeable(rows, prec, span, sources)
+    pairs = pd.DataFrame([r[:4] for r in rows], columns=cols)
     if len(pairs):
         pairs["_ia"] = ids[pairs["a"].to_numpy()]
         pairs["_ib"] = ids[pairs["b"].to_numpy()]
         pairs = (pairs.sort_values(["distance_km", "days_apart", "_ia", "_ib"], kind="stable")
                  .drop(columns=["_ia", "_ib"]).reset_index(drop=True))
     return pairs
+
+
+def _placeable(rows: list[tuple], prec: np.ndarray, span: np.ndarray,
+               sources: list[frozenset[str]]) -> list[tuple]:
+    """Drop widened pairs whose vaguer row has several candidates in the other source."""
+    def vaguer(a: int, b: int) -> tuple[int, int]:
+        return (a, b) if (prec[a], span[a]) >= (prec[b], span[b]) else (b, a)
+
+    count: dict[tuple[int, frozenset[str]], int] = {}
+    for a, b, *_ in rows:
+        for x, y in ((a, b), (b, a)):
+            key = (x, sources[y])
+            count[key] = count.get(key, 0) + 1
+    kept = []
+    for r in rows:
+        a, b, _, _, widened = r
+        if widened:
+            v, other = vaguer(a, b)
+            if count[(v, sources[other])] > 1:
+                continue
+        kept.append(r)
+    if len(kept) < len(rows):
+        logger.info("deduplicate: %d candidate pairs left out: an imprecise report with "
+                    "several candidates cannot be placed", len(rows) - len(kept))
+    return kept
 
 
 def _clusters(frame: pd.DataFrame, pairs: pd.DataFrame) -> list[list[int]]:
@@ -184,9 +243,11 @@ def deduplicate(frame: gpd.GeoDataFrame, *, days: int = 1, km: float = 5.0,
         An incident frame (:data:`routerisk.schema.INCIDENT_COLUMNS` + geometry) with
         unique ``incident_id``.
     days
-        Largest difference between the dates of one event's reports, in days.
+        Largest difference between the dates of one event's day-precision reports, in days
+        (widened for coarser dates, see :func:`candidate_pairs`).
     km
-        Largest distance between the points of one event's reports, in km.
+        Largest distance between the points of one event's precisely located reports, in
+        km (widened to the sum of the two rows' ``location_precision_km`` when larger).
 
     Returns
     -------

@@ -33,6 +33,7 @@ from routerisk.errors import DataNotFoundError, ValidationError
 from routerisk.incidents import FORMATS
 from routerisk.incidents._files import JSON_ROW_KEYS, BBox, _check_file, filter_incidents
 from routerisk.incidents.acled import read_acled
+from routerisk.incidents.coverage import merge_coverage
 from routerisk.incidents.native import read_routerisk
 from routerisk.incidents.schema import (
     empty_incident_frame,
@@ -158,8 +159,9 @@ def default_incidents(*, violent_only: bool = False,
     -------
     geopandas.GeoDataFrame
         ``attrs["filtered"]`` adds up what each file's reader filtered;
-        ``attrs["sources"]`` lists the files read; ``attrs["coverage"]`` what the store
-        covers systematically (source, start, end, bbox, basis).
+        ``attrs["sources"]`` lists the files read; ``attrs["coverage"]`` what they cover
+        systematically (source, start, end, bbox, basis; the store's fetched ranges or the
+        ACLED file's first to last event date; never the catalogue).
     """
     from routerisk.incidents.dedup import deduplicate
     from routerisk.incidents.store import load_store
@@ -190,16 +192,18 @@ def default_incidents(*, violent_only: bool = False,
 def combine(frames: Sequence[gpd.GeoDataFrame], *, dedup: bool = True,
             deduplicate=None) -> gpd.GeoDataFrame:
     """Concatenate incident frames (adding up their ``filtered`` counts), optionally
-    deduplicated; incident ids must be unique across the frames."""
+    deduplicated; incident ids must be unique across the frames.
+
+    ``attrs["coverage"]`` joins the frames' coverage entries
+    (:func:`routerisk.incidents.coverage.merge_coverage`): curated frames add none."""
     if deduplicate is None:
         from routerisk.incidents.dedup import deduplicate
     filtered: dict[str, int] = {}
     sources = []
-    coverage: list[dict] = []
+    coverage = merge_coverage(f.attrs.get("coverage", []) for f in frames)
     rows_read = 0
     for f in frames:
         rows_read += int(f.attrs.get("rows_read", len(f)))
-        coverage.extend(c for c in f.attrs.get("coverage", []) if c not in coverage)
         for k, v in f.attrs.get("filtered", {}).items():
             filtered[k] = filtered.get(k, 0) + v
         if "source_file" in f.attrs:
@@ -215,9 +219,8 @@ def combine(frames: Sequence[gpd.GeoDataFrame], *, dedup: bool = True,
         raise ValidationError(", ".join(sources) or "incidents",
                               [f"'incident_id': {i!r} appears in more than one file"
                                for i in dup])
-    out.attrs = {"filtered": filtered, "sources": sources, "rows_read": rows_read}
-    if coverage:
-        out.attrs["coverage"] = coverage
+    out.attrs = {"filtered": filtered, "sources": sources, "rows_read": rows_read,
+                 "coverage": coverage}
     if dedup and len(out):
         out = deduplicate(out)
     return out

@@ -145,6 +145,9 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     model = timer.run("hazard fit", HazardModel().fit, inc.frame, as_of=as_of, G=G)
     as_of_ts = model.as_of_
     as_of_txt = as_of_ts.date().isoformat()
+    cov = timer.run("coverage", g.gather_coverage, inc.frame, as_of_ts)
+    if cov.note.warning:
+        log.warning("warning: %s", cov.note.warning)
     risk = timer.run("segment risk", segment_risk, G, model, horizon_days=horizon_days)
     segments = timer.run("segment table", g.segment_frame, G, risk)
     reach_km = 3.0 * float(model.bandwidth_km_)
@@ -244,16 +247,25 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
         assumptions=assumptions, notes=notes, files=file_list, missing=missing,
         generated=generated)
     kpis = _kpis(segments, corridors, fuel, horizon_days)
+    cov_end = max((c["end"] for c in cov.note.coverage), default="none")
+    kpis.append((cov_end, "systematic history ends"
+                 + (" (probabilities are lower bounds)" if cov.note.warning else "")))
     map_sec = s.map_section(horizon_days=horizon_days, as_of=as_of_txt, segments=segments,
                             kpis=kpis, tiles=tiles is not None)
     seg_sec = s.segments_section(segments, horizon_days=horizon_days)
+    history_sec = s.history_section(cov, as_of=as_of_txt)
+    rests = cov.note.rests_on.removeprefix("history: ")
+    for sec in (map_sec, corridor_sec, exposure_sec, seg_sec):
+        sec.notes.append(f"These probabilities rest on {rests}."
+                         + (f" Warning: {cov.note.warning}." if cov.note.warning else ""))
     page = render_page(
         title="routerisk: road disruption risk report",
         facts={"as of": as_of_txt, "horizon": f"{horizon_days} days",
                "incidents": f"{int((inc.frame['date'] < as_of_ts).sum()):,} before as-of",
+               "history": rests,
                "road pieces": f"{len(segments):,}", "generated": generated},
         map_fragment=frag, map_section=map_sec,
-        sections=[corridor_sec, exposure_sec, backtest_sec, seg_sec, prov_sec],
+        sections=[corridor_sec, exposure_sec, backtest_sec, seg_sec, history_sec, prov_sec],
         footer=f"routerisk {_version()} · {network_path}")
     index.write_text(page, encoding="utf-8")
     files["index.html"] = index
@@ -262,6 +274,7 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     provenance = {"as_of": as_of_txt, "horizon_days": horizon_days, "network": network_path,
                   "incident_files": json.loads(inc.files.to_json(orient="records",
                                                                  date_format="iso")),
+                  "history": cov.note.to_dict(),
                   "model": _plain(params), "assumptions": list(s.MODEL_ASSUMPTIONS)
                   + [f"{k}: {v}" for k, v in assumptions.items()], "missing": missing,
                   "backtest": _plain(bt.to_dict()) if bt is not None else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -182,4 +183,58 @@ def reliability_chart(reliability: pd.DataFrame, *, title: str) -> bytes:
     ax.grid(**_GRID)
     ax.set_title(title, loc="left", fontsize=11)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return to_png(fig)
+
+
+def coverage_chart(monthly: pd.DataFrame, coverage: list[dict], *, as_of: str,
+                   title: str, gaps: Sequence[tuple[str, str]] = ()) -> bytes:
+    """Incidents per month per source, with each source's systematic coverage shaded.
+
+    Parameters
+    ----------
+    monthly
+        Index: month (first day, Timestamp); one column of counts per source (the curated
+        reports in a column of their own).
+    coverage
+        Coverage entries (``source``, ``start``, ``end``): shaded spans, one band per source.
+    as_of
+        Forecast date, drawn as a vertical line.
+    title
+        Chart title.
+    gaps
+        Uncovered periods (start, end), hatched.
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
+    fig = Figure(figsize=(9.0, 3.6))
+    ax = fig.add_subplot()
+    palette = {"ACLED": "#1f78b4", "UCDP": "#33a02c", "curated": "#e31a1c"}
+    others = ["#6a3d9a", "#ff7f00", "#b15928"]
+    x = pd.DatetimeIndex(monthly.index) if len(monthly) else pd.DatetimeIndex([])
+    bottom = np.zeros(len(monthly))
+    cols = sorted(monthly.columns, key=lambda c: (c != "curated", str(c)))
+    for i, col in enumerate(cols):
+        y = monthly[col].to_numpy(dtype=float)
+        ax.bar(x, y, width=28, bottom=bottom, align="edge", linewidth=0,
+               color=palette.get(str(col), others[i % len(others)]),
+               label=f"{col} ({int(y.sum()):,})")
+        bottom += y
+    ax.set_yscale("symlog", linthresh=1.0)
+    for i, c in enumerate(coverage):
+        colour = palette.get(c["source"], others[i % len(others)])
+        ax.axvspan(pd.Timestamp(c["start"]), pd.Timestamp(c["end"]), color=colour,
+                   alpha=0.08, label=f"{c['source']} covers {c['start']} … {c['end']}")
+    for g0, g1 in gaps:
+        ax.axvspan(pd.Timestamp(g0), pd.Timestamp(g1), facecolor="none", edgecolor="#e31a1c",
+                   hatch="//", linewidth=0, alpha=0.5, label=f"no systematic source {g0} … {g1}")
+    ax.axvline(pd.Timestamp(as_of), color="#333333", linestyle="--", linewidth=1,
+               label=f"as of {as_of}")
+    ax.set_ylabel("incidents per month")
+    ax.grid(axis="y", **_GRID)
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+              ncol=3)
     return to_png(fig)

@@ -410,3 +410,30 @@ def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
              "expected_share_disrupted": "Σ share × P(disrupted) of what still arrives"}
     prov = [f"Scenario {r['scenario']}: {r['title']}" for r in rows]
     return ScenarioData(table, columns, formats, chart, closures, notes, prov)
+
+
+# --------------------------------------------------------------------------- coverage
+@dataclass
+class CoverageData:
+    """The history the report rests on: the note and incidents per month per source."""
+
+    note: Any                #: :class:`routerisk.incidents.coverage.HistoryNote`
+    monthly: pd.DataFrame    #: index month (Timestamp, first day), one column per source
+
+
+def gather_coverage(incidents: pd.DataFrame, as_of: Any) -> CoverageData:
+    """History note for a forecast on ``as_of`` and the monthly counts of the incidents
+    before it, by source: each coverage source (ACLED, UCDP, ...) and ``curated`` for the
+    reports no coverage entry accounts for (a report merged with an ACLED row counts as
+    ACLED)."""
+    from routerisk.incidents.coverage import coverage_source, forecast_note
+
+    note = forecast_note(incidents, as_of)
+    df = incidents[pd.to_datetime(incidents["date"]) < pd.Timestamp(as_of)]
+    if not len(df):
+        return CoverageData(note, pd.DataFrame())
+    src = df["source"].map(lambda v: coverage_source(v, note.coverage))
+    month = pd.to_datetime(df["date"]).dt.to_period("M").dt.to_timestamp()
+    monthly = (pd.DataFrame({"month": month.to_numpy(), "source": src.to_numpy()})
+               .groupby(["month", "source"]).size().unstack(fill_value=0).sort_index())
+    return CoverageData(note, monthly)

@@ -336,3 +336,38 @@ def provenance_section(*, incident_files: pd.DataFrame, merged: int, n_incidents
     parts.append(_p("Map: Leaflet 1.9.4 (BSD-2-Clause licence), embedded in this page; "
                     "background tiles © OpenStreetMap contributors (ODbL).", "note"))
     return Section("provenance", "Data provenance and assumptions", "".join(parts))
+
+
+# --------------------------------------------------------------------------- history
+def history_section(cov: Any, *, as_of: str) -> Section:
+    """The history every probability rests on: the statement, the coverage warning, the
+    coverage table and incidents per month per source (``cov`` from
+    :func:`routerisk.report._gather.gather_coverage`)."""
+    note = cov.note
+    parts = [_p(f"Every probability in this report rests on the incidents before {as_of}: "
+                f"{note.rests_on.removeprefix('history: ')}. Sources with systematic "
+                "coverage (ACLED, UCDP) record every event they find in their period and "
+                "area; curated reports from articles are anecdotal and never complete a "
+                "period.")]
+    if note.warning:
+        parts.append(f"<div class='status' id='history-warning'><b>Warning:</b> "
+                     f"{html.escape(note.warning)}.</div>")
+    cov_rows = pd.DataFrame([{**c, "bbox": ("" if c.get("bbox") is None else
+                                            ", ".join(f"{v:g}" for v in c["bbox"]))}
+                             for c in note.coverage],
+                            columns=["source", "start", "end", "bbox", "basis"])
+    if len(cov_rows):
+        parts.append(html_table(cov_rows, table_id="coverage",
+                                columns={"source": "Source", "start": "Covers from",
+                                         "end": "Covers to",
+                                         "bbox": "Area (west, south, east, north)",
+                                         "basis": "Known from"}))
+    else:
+        parts.append(_p("No systematic source in the data: only curated reports.", "note"))
+    if len(cov.monthly):
+        png = _charts.coverage_chart(cov.monthly, note.coverage, as_of=as_of,
+                                     gaps=[(g["start"], g["end"]) for g in note.gaps],
+                                     title="Incidents per month by source (log scale); "
+                                           "shaded: systematic coverage")
+        parts.append(_img(png, "incidents per month by source, with the covered periods"))
+    return Section("history", "History the numbers rest on", "".join(parts))
