@@ -69,6 +69,19 @@ def fmt_int(x: object) -> str:
     return MISSING if v is None else f"{int(round(v)):,}"
 
 
+def fmt_bytes(n: object) -> str:
+    """A file size with honest units: bytes below 1,000, then kB and MB (powers of 1,000):
+    ``232`` → ``"232 B"``, ``14_692`` → ``"14.7 kB"``, ``4_850_759`` → ``"4.9 MB"``."""
+    v = _number(n)
+    if v is None:
+        return MISSING
+    if v < 1000:
+        return f"{int(v):,} B"
+    if v < 1_000_000:
+        return f"{v / 1000:,.1f} kB"
+    return f"{v / 1_000_000:,.1f} MB"
+
+
 def jsonable(obj: Any) -> Any:
     """``obj`` converted to plain JSON types, recursively.
 
@@ -136,6 +149,11 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
+        # mkstemp creates the file readable by its owner only; give it the mode an ordinary
+        # write would (0o666 less the umask) so a shared report stays readable
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -1,10 +1,12 @@
 """``routerisk report``: the analyst report, one self-contained HTML page plus its tables.
 
 ``routerisk report [--as-of DATE] [--horizon-days N] [--incidents FILE...] [--network PATH]
-[--no-backtest] [--no-tiles] --out DIR`` writes ``DIR/index.html`` and the CSV, GeoJSON and
-GeoPackage files behind it (see :func:`routerisk.report.build_report`). Progress goes to
-stderr (silence it with ``routerisk --quiet report ...``); the last line on stdout is the
-path of the page.
+[--no-backtest] [--no-tiles] [--compare PREVIOUS_REPORT_DIR] [--pdf] --out DIR`` writes
+``DIR/index.html`` and the CSV, GeoJSON and GeoPackage files behind it (see
+:func:`routerisk.report.build_report`). ``--compare`` adds what changed since a previous
+report; ``--pdf`` also prints the page to ``DIR/report.pdf`` with headless Chromium.
+Progress goes to stderr (silence it with ``routerisk --quiet report ...``); the last line on
+stdout is the path of the page.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-tiles", action="store_true",
                    help="no OpenStreetMap background tiles (the page then makes no network "
                         "request at all)")
+    p.add_argument("--compare", default=None, metavar="PREVIOUS_REPORT_DIR",
+                   help="folder of a previous report: add a 'What changed' section and map "
+                        "layer (change of P and μ per corridor, pieces that rose or fell "
+                        "most, new incidents, changed data period or parameters)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print the page to DIR/report.pdf with headless Chromium")
     p.set_defaults(func=cmd_report)
 
 
@@ -65,7 +73,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.out, as_of=args.as_of, horizon_days=args.horizon_days, incidents=args.incidents,
         network=args.network, backtest=not args.no_backtest,
         backtest_as_of=args.backtest_as_of, backtest_horizon_days=args.backtest_horizon_days,
-        backtest_incidents=args.backtest_incidents, tiles=None if args.no_tiles else "osm")
+        backtest_incidents=args.backtest_incidents, tiles=None if args.no_tiles else "osm",
+        compare=args.compare, pdf=args.pdf)
     log = logging.getLogger(__name__)
     for item in result.missing:
         log.warning("not in the report: %s", item)

@@ -31,14 +31,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from routerisk._output import dumps_json
+from routerisk._output import dumps_json, write_text_atomic
 from routerisk.errors import SpecError
 from routerisk.model import DEFAULT_BACKTEST_AS_OF, DEFAULT_BACKTEST_HORIZON_DAYS
+from routerisk.report import _charts, _compare, _orient, _tables
 from routerisk.report import _gather as g
 from routerisk.report import _sections as s
 from routerisk.report._html import Section, render_page
 from routerisk.report._map import build_map, map_fragment
-from routerisk.report._tables import GPKG_NAME, write_geopackage, write_tables
+from routerisk.report._pdf import find_chromium, print_pdf
+from routerisk.report._tables import GPKG_NAME, PDF_NAME, write_geopackage, write_tables
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,9 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
                  backtest_as_of: str = DEFAULT_BACKTEST_AS_OF,
                  backtest_horizon_days: int = DEFAULT_BACKTEST_HORIZON_DAYS,
                  backtest_incidents: str | os.PathLike[str] | None = None,
-                 tiles: str | None = "osm", n_boot: int = 200) -> ReportResult:
+                 tiles: str | None = "osm", n_boot: int = 200,
+                 compare: str | os.PathLike[str] | None = None,
+                 pdf: bool = False) -> ReportResult:
     """Build the analyst report into ``out_dir``.
 
     Parameters
@@ -121,6 +125,12 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
         ``None``.
     n_boot
         Bootstrap replicates of the corridor intervals.
+    compare
+        Folder of a previous report: adds a "What changed" section and map layer read from
+        its ``summary.json`` and ``segments.csv`` (every report writes both).
+    pdf
+        Also print the page to ``report.pdf`` through headless Chromium (found on ``PATH``
+        or through ``CHROMIUM_BINARY``; a missing Chromium is an error before any work).
 
     Returns
     -------
@@ -130,6 +140,8 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SpecError(f"--out must be a folder; {out} is a file")
+    previous = _compare.load_previous(compare) if compare is not None else None
+    chromium = find_chromium() if pdf else None
     out.mkdir(parents=True, exist_ok=True)
     timer = g.Timer()
     t_start = time.perf_counter()
@@ -192,10 +204,32 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     closures = scen.closures if scen is not None else None
     map_segments = _map_segments(segments, corridors)
     fuel_routes = fuel.routes if fuel is not None else None
+    orientation = timer.run("orientation", _orientation, G, map_segments, corridor_gdf,
+                            corridors)
+    bounds = _orient.opening_bounds(corridor_gdf, map_segments)
+
+    # comparison with a previous report -------------------------------------------------
+    params = {"as_of": as_of_txt, "horizon_days": horizon_days, **model.params_used(),
+              "contributing incidents: reach (km)": reach_km,
+              "contributing incidents: window (days)": window_days}
+    summary = _compare.report_summary(
+        as_of=as_of_txt, horizon_days=horizon_days, params=params, incident_files=inc.files,
+        n_incidents_used=int((inc.frame["date"] < as_of_ts).sum()), corridors=corridors)
+    comparison = None
+    if previous is not None:
+        comparison = timer.run("compare", _compare.compare, previous, summary=summary,
+                               segments=map_segments, incidents=inc.frame)
+
     m = timer.run("map", build_map, segments=map_segments, horizon_days=horizon_days,
                   incidents=inc_map, corridors=corridor_gdf, fuel_routes=fuel_routes,
-                  closures=closures, tiles=tiles)
+                  closures=closures, tiles=tiles, orientation=orientation, bounds=bounds,
+                  changes=comparison.pieces if comparison is not None else None)
     frag = map_fragment(m)
+    static_png = timer.run("static map", _charts.static_map, map_segments, bounds=bounds,
+                           corridors=corridor_gdf, places=orientation["places"],
+                           borders=orientation["borders"],
+                           labels=orientation["corridor_labels"],
+                           title=f"P(disruption) over {horizon_days} days from {as_of_txt}")
 
     # tables and files -----------------------------------------------------------------
     tables: dict[str, pd.DataFrame] = {"segments": segments}
@@ -222,6 +256,8 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
         tables["backtest"] = s.backtest_table(bt)
         tables["reliability"] = bt.reliability
     tables["incident_files"] = inc.files
+    if comparison is not None:
+        tables.update(_compare.tables(comparison))
     files = timer.run("tables", write_tables, out, tables)
     layers = {name: tables.get(name) for name in
               ("segments", "incidents", "corridors", "fuel_routes", "closures")}
@@ -231,12 +267,28 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     # provenance and page --------------------------------------------------------------
     assumptions = dict(fuel.exposure.assumptions) if fuel is not None else {}
     notes = list(scen.notes_provenance) if scen is not None else []
-    params = {"as_of": as_of_txt, "horizon_days": horizon_days, **model.params_used(),
-              "contributing incidents: reach (km)": reach_km,
-              "contributing incidents: window (days)": window_days}
     index = out / "index.html"
     generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    file_list = _file_list(files, index)
+    summary_path = out / _compare.SUMMARY_NAME
+    write_text_atomic(summary_path, dumps_json(summary))
+    files[summary_path.name] = summary_path
+    timings = dict(timer.steps)
+    timings["total"] = time.perf_counter() - t_start
+    provenance = {"as_of": as_of_txt, "horizon_days": horizon_days, "network": network_path,
+                  "incident_files": json.loads(inc.files.to_json(orient="records",
+                                                                 date_format="iso")),
+                  "history": cov.note.to_dict(),
+                  "model": _plain(params), "assumptions": list(s.MODEL_ASSUMPTIONS)
+                  + [f"{k}: {v}" for k, v in assumptions.items()], "missing": missing,
+                  "backtest": _plain(bt.to_dict()) if bt is not None else None,
+                  "compared_with": None if comparison is None else {
+                      "folder": comparison.previous_folder,
+                      "as_of": comparison.previous_as_of},
+                  "timings_s": {k: round(v, 2) for k, v in timings.items()}}
+    prov_path = out / "provenance.json"
+    write_text_atomic(prov_path, dumps_json(provenance))
+    files["provenance.json"] = prov_path
+    file_list = _tables.file_list(files, pdf=pdf)
     prov_sec = s.provenance_section(
         incident_files=inc.files, merged=inc.merged_duplicates, n_incidents=len(inc.frame),
         params=params, cv_scores=getattr(model, "cv_scores_", None), as_of=as_of_txt,
@@ -252,6 +304,10 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
                  + (" (probabilities are lower bounds)" if cov.note.warning else "")))
     map_sec = s.map_section(horizon_days=horizon_days, as_of=as_of_txt, segments=segments,
                             kpis=kpis, tiles=tiles is not None)
+    map_sec.body += (f"<img class='rr-static-map' alt='risk map (static image for print)' "
+                     f"src='{_charts.data_uri(static_png)}'>")
+    first = [] if comparison is None else [
+        _compare.compare_section(comparison, horizon_days=horizon_days)]
     seg_sec = s.segments_section(segments, horizon_days=horizon_days)
     history_sec = s.history_section(cov, as_of=as_of_txt)
     rests = cov.note.rests_on.removeprefix("history: ")
@@ -265,23 +321,15 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
                "history": rests,
                "road pieces": f"{len(segments):,}", "generated": generated},
         map_fragment=frag, map_section=map_sec,
-        sections=[corridor_sec, exposure_sec, backtest_sec, seg_sec, history_sec, prov_sec],
+        sections=[*first, corridor_sec, exposure_sec, backtest_sec, seg_sec, history_sec,
+                  prov_sec],
         footer=f"routerisk {_version()} · {network_path}")
-    index.write_text(page, encoding="utf-8")
+    write_text_atomic(index, page)
     files["index.html"] = index
+    if chromium is not None:
+        files[PDF_NAME] = timer.run("pdf", print_pdf, index, out / PDF_NAME, binary=chromium)
     timings = dict(timer.steps)
     timings["total"] = time.perf_counter() - t_start
-    provenance = {"as_of": as_of_txt, "horizon_days": horizon_days, "network": network_path,
-                  "incident_files": json.loads(inc.files.to_json(orient="records",
-                                                                 date_format="iso")),
-                  "history": cov.note.to_dict(),
-                  "model": _plain(params), "assumptions": list(s.MODEL_ASSUMPTIONS)
-                  + [f"{k}: {v}" for k, v in assumptions.items()], "missing": missing,
-                  "backtest": _plain(bt.to_dict()) if bt is not None else None,
-                  "timings_s": {k: round(v, 2) for k, v in timings.items()}}
-    prov_path = out / "provenance.json"
-    prov_path.write_text(dumps_json(provenance), encoding="utf-8")
-    files["provenance.json"] = prov_path
     log.info("report written to %s (%.0f KB) in %.1f s", index, index.stat().st_size / 1024,
              timings["total"])
     return ReportResult(index=index, files=files, timings=timings, missing=missing,
@@ -320,7 +368,7 @@ def _map_segments(segments: gpd.GeoDataFrame,
             text = f"{r.name}: km {row.km_start:,.0f}–{row.km_end:,.0f}"
             on.setdefault((row.u, row.v), []).append(text)
             on.setdefault((row.v, row.u), []).append(text)
-    seg["corridor_km"] = ["; ".join(on.get((u, v), [])) or None
+    seg["corridor_km"] = ["; ".join(on.get((u, v), [])) or "not on a seed corridor"
                           for u, v in zip(seg["u"], seg["v"], strict=True)]
     return seg
 
@@ -340,32 +388,18 @@ def _kpis(segments: pd.DataFrame, corridors: Sequence[g.CorridorResult], fuel: A
     return out
 
 
-_WHAT = {
-    "index.html": "this report (self-contained)",
-    GPKG_NAME: "GeoPackage: segments, incidents, corridors, fuel_routes, closures (QGIS)",
-    "segments": "every directed road piece with its risk",
-    "incidents": "incidents read (age and whether the model used them)",
-    "corridors": "corridor routes with their risk",
-    "corridor_profiles": "per-segment risk along each corridor",
-    "corridor_top_segments": "ten riskiest segments per corridor",
-    "fuel_routes": "fuel-import routes with their exposure",
-    "fuel_links": "road links by volume-weighted risk",
-    "scenarios": "seed scenarios against the baseline",
-    "closures": "road pieces or areas closed by the scenarios",
-    "backtest": "backtest scores, model vs baselines",
-    "reliability": "reliability table of the backtest",
-    "incident_files": "incident files read, with date ranges",
-    "provenance.json": "inputs, parameters, assumptions, timings",
-}
+def _orientation(G: Any, segments: gpd.GeoDataFrame, corridor_gdf: gpd.GeoDataFrame,
+                 corridors: Sequence[g.CorridorResult]) -> dict[str, pd.DataFrame]:
+    """Town and port labels, border crossings and corridor label points for the map."""
+    from routerisk.supply.fuel_routes import load_routes
 
-
-def _file_list(files: dict[str, Path], index: Path) -> pd.DataFrame:
-    rows = [{"file": "index.html", "what": _WHAT["index.html"], "size": "this page"},
-            {"file": "provenance.json", "what": _WHAT["provenance.json"], "size": ""}]
-    for name, path in sorted(files.items()):
-        stem = name.split(".")[0]
-        kind = name.rsplit(".", 1)[-1].upper()
-        size = path.stat().st_size if path.exists() else 0
-        rows.append({"file": name, "what": f"{_WHAT.get(name, _WHAT.get(stem, ''))} ({kind})",
-                     "size": f"{size / 1024:,.0f} KB"})
-    return pd.DataFrame(rows)
+    every = _orient.load_places(segments.total_bounds,
+                                classes=("city", "town", "village"))
+    ports = {r.origin.name for r in load_routes().routes if r.origin.kind == "port"}
+    towns = set()
+    for r in corridors:
+        towns |= set(r.towns["name"]) | {r.origin, r.destination}
+    big = every[every["place"].isin(["city", "town"])]
+    return {"places": _orient.place_labels(big, priority_names=towns, port_names=ports),
+            "borders": _orient.border_crossings(G, every),
+            "corridor_labels": _orient.corridor_label_points(corridor_gdf)}

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -76,16 +77,64 @@ def risk_profile_chart(profile: pd.DataFrame, towns: pd.DataFrame, *, title: str
     ax2.set_ylim(0, max(float(cumulative[-1]) * 1.1 if len(cumulative) else 0.0, 1e-3))
     ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax2.set_ylabel("cumulative route P", color="#3f007d")
-    for _, town in towns.iterrows():
+    xmax = float(km1.max()) if len(km1) else 1.0
+    placed = stagger_labels([float(k) for k in towns["km"]], [str(n) for n in towns["name"]],
+                            span=xmax, width_px=_axes_width_px(fig, ax))
+    for (_, town), level in zip(towns.iterrows(), placed, strict=True):
         ax.axvline(float(town["km"]), color="#555555", linewidth=0.8, linestyle="--")
+        if level is None:
+            continue
         ax.annotate(str(town["name"]), xy=(float(town["km"]), 1.0),
-                    xycoords=("data", "axes fraction"), xytext=(2, 2),
-                    textcoords="offset points", rotation=35, fontsize=8, ha="left",
-                    va="bottom")
-    ax.set_title(title, loc="left", fontsize=11, pad=38)
+                    xycoords=("data", "axes fraction"), xytext=(0, 3 + _LEVEL_PT * level),
+                    textcoords="offset points", fontsize=_TOWN_PT, ha="center", va="bottom",
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
+    n_levels = 1 + max((lv for lv in placed if lv is not None), default=0)
+    ax.set_title(title, loc="left", fontsize=11, pad=8 + _LEVEL_PT * n_levels)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
     return to_png(fig)
+
+
+#: Font size (pt) of the town labels of a profile, and the height of one label row (pt).
+_TOWN_PT, _LEVEL_PT = 8.0, 11.0
+#: Most rows of staggered town labels; a label that fits on none is left out (its dashed
+#: line stays).
+MAX_LABEL_LEVELS = 3
+
+
+def _axes_width_px(fig: Figure, ax: object) -> float:
+    return float(ax.get_position().width * fig.get_figwidth() * DPI)  # type: ignore[attr-defined]
+
+
+def stagger_labels(positions: list[float], names: list[str], *, span: float, width_px: float,
+                   max_levels: int = MAX_LABEL_LEVELS, gap_px: float = 6.0
+                   ) -> list[int | None]:
+    """Rows for labels centred on ``positions`` (data units over ``span``) so none overlap.
+
+    Each label takes its text width (estimated from its length at :data:`_TOWN_PT`); it goes
+    on the lowest row where it clears the labels already there, or is left out (``None``)
+    when no row of ``max_levels`` has room (e.g. Kati beside Bamako, Kidira beside Diboli).
+
+    Returns
+    -------
+    list
+        Row (0 = nearest the axes) or ``None`` per label, in the order given.
+    """
+    px_per_unit = width_px / span if span > 0 else 1.0
+    char_px = 0.6 * _TOWN_PT * DPI / 72.0
+    ends: list[float] = []          # right end (px) of the last label on each row
+    out: list[int | None] = [None] * len(positions)
+    for i in sorted(range(len(positions)), key=lambda j: positions[j]):
+        half = len(names[i]) * char_px / 2.0 + 2.0
+        centre = positions[i] * px_per_unit
+        for level in range(max_levels):
+            if level == len(ends):
+                ends.append(-np.inf)
+            if centre - half >= ends[level] + gap_px:
+                ends[level] = centre + half
+                out[i] = level
+                break
+    return out
 
 
 def share_bar_chart(frame: pd.DataFrame, *, label: str, columns: dict[str, str],
@@ -237,4 +286,75 @@ def coverage_chart(monthly: pd.DataFrame, coverage: list[dict], *, as_of: str,
     ax.set_title(title, loc="left", fontsize=11)
     ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1),
               ncol=3)
+    return to_png(fig)
+
+
+def static_map(segments: pd.DataFrame, *, bounds: list[list[float]],
+               corridors: pd.DataFrame | None = None, places: pd.DataFrame | None = None,
+               borders: pd.DataFrame | None = None, labels: pd.DataFrame | None = None,
+               title: str = "", label_zoom: int = 6) -> bytes:
+    """The risk map as a static image (for print and PDF): road pieces coloured by P, the
+    corridors' halo and names, town and port labels shown up to ``label_zoom`` and the
+    border crossings.
+
+    Parameters
+    ----------
+    segments
+        Road pieces with ``p_disrupt`` and LineString ``geometry`` (WGS84).
+    bounds
+        ``[[south, west], [north, east]]`` of the view.
+    corridors
+        Corridor lines (drawn as a purple halo).
+    places
+        Labels from :func:`routerisk.report._orient.place_labels` (``name, lat, lon, kind,
+        min_zoom``).
+    borders
+        Border crossings (``lat, lon``, ``located``).
+    labels
+        Corridor label points (``name, lat, lon``).
+    """
+    from matplotlib.collections import LineCollection
+
+    (south, west), (north, east) = bounds
+    pad_x, pad_y = 0.04 * (east - west), 0.04 * (north - south)
+    fig = Figure(figsize=(10.0, 7.2))
+    ax = fig.add_subplot()
+    ax.set_facecolor("#eef2f5")
+    if corridors is not None and len(corridors):
+        lines = [np.asarray(g.coords) for geom in corridors.geometry
+                 for g in getattr(geom, "geoms", [geom])]
+        ax.add_collection(LineCollection(lines, colors="#3f007d", linewidths=6, alpha=0.25,
+                                         capstyle="round"))
+    order = np.argsort(segments["p_disrupt"].to_numpy(dtype=float))
+    seg = segments.iloc[order]
+    ax.add_collection(LineCollection(
+        [np.asarray(g.coords) for g in seg.geometry],
+        colors=[p_colour(float(p)) for p in seg["p_disrupt"]], linewidths=1.6))
+    if borders is not None and len(borders):
+        b = borders[borders["located"]] if "located" in borders else borders
+        ax.scatter(b["lon"], b["lat"], marker="D", s=22, color="#b10026",
+                   edgecolors="white", linewidths=0.6, zorder=4)
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    if places is not None and len(places):
+        inside = places[(places["min_zoom"] <= label_zoom)
+                        & places["lon"].between(west, east) & places["lat"].between(south, north)]
+        for row in inside.itertuples():
+            port = row.kind == "port"
+            ax.plot(row.lon, row.lat, marker="s" if port else "o", ms=4 if port else 2.5,
+                    color="#08306b" if port else "#333333", zorder=5)
+            ax.annotate(row.name, (row.lon, row.lat), xytext=(3, 2), textcoords="offset points",
+                        fontsize=8.5 if row.kind != "town" else 7.5,
+                        fontweight="bold" if row.kind != "town" else "normal",
+                        color="#08306b" if port else "#222222", path_effects=halo, zorder=6)
+    if labels is not None:
+        for row in labels.itertuples():
+            ax.annotate(row.name, (row.lon, row.lat), xytext=(0, 8), textcoords="offset points",
+                        fontsize=8.5, fontstyle="italic", fontweight="bold", color="#3f007d",
+                        ha="center", path_effects=halo, zorder=7)
+    ax.set_xlim(west - pad_x, east + pad_x)
+    ax.set_ylim(south - pad_y, north + pad_y)
+    ax.set_aspect(1.0 / np.cos(np.radians((south + north) / 2.0)))
+    ax.tick_params(labelsize=7)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
     return to_png(fig)

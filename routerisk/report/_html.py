@@ -11,6 +11,7 @@ import html
 from dataclasses import dataclass, field
 
 from routerisk.report._map import MapFragment
+from routerisk.report._overlays import CSS as OVERLAY_CSS
 
 
 @dataclass
@@ -49,17 +50,23 @@ main > section h3 { font-size: 15px; margin: 16px 0 6px; }
 .skipped { border-left: 5px solid #e6a700; }
 .skipped .status { background: #fff7e0; padding: 8px 10px;
                                      border-radius: 4px; }
-table.rr-table { border-collapse: collapse; font-size: 12.5px; margin: 6px 0 10px; }
+.rr-tablewrap { max-width: 100%; overflow-x: auto; }
+table.rr-table { border-collapse: collapse; font-size: 12.5px; margin: 6px 0 10px;
+                 max-width: 100%; }
 table.rr-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
 table.rr-table th, table.rr-table td { border-bottom: 1px solid var(--line);
-                                       padding: 3px 9px; text-align: left;
-                                       vertical-align: top; }
-table.rr-table th { background: #f3f1f7; font-weight: 600; }
+                                       padding: 3px 6px; text-align: left;
+                                       vertical-align: top; overflow-wrap: break-word; }
+table.rr-table th { background: #f3f1f7; font-weight: 600; overflow-wrap: normal;
+                    hyphens: auto; }
 table.rr-table td.num { text-align: right; font-variant-numeric: tabular-nums;
                          white-space: nowrap; }
+table.rr-table td.date { white-space: nowrap; }
 table.rr-table td.na { color: #aaa; text-align: center; }
 .side { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
-.side > div { flex: 1 1 520px; min-width: 0; overflow-x: auto; }
+.side > div { flex: 1 1 600px; min-width: 0; max-width: 100%; }
+.rr-static-map { display: none; }
+ul.rr-changes { margin: 4px 0 10px; padding-left: 20px; }
 img.chart { max-width: 100%; height: auto; }
 .kpi { display: inline-block; margin: 4px 22px 8px 0; }
 .kpi .v { font-size: 22px; font-weight: 650; }
@@ -74,12 +81,22 @@ img.chart { max-width: 100%; height: auto; }
 .rr-area { width: 14px; height: 10px; border: 1.5px dashed #000; background: rgba(0,0,0,.12); }
 .leaflet-container { background: #e8eef2; font-size: 12px; }
 footer { color: var(--muted); font-size: 12px; padding: 0 28px 28px; }
+@page { size: A4; margin: 12mm 10mm; }
 @media print {
-  body { background: #fff; font-size: 11px; }
+  body { background: #fff; font-size: 10.5px; }
   nav.rr-toc { display: none; }
-  main > section { break-inside: avoid-page; border: none; padding: 0; }
-  .leaflet-control-layers { display: none; }
-  main { padding: 0 8px; }
+  header.rr-top { border: none; padding: 0 0 6px; }
+  main { padding: 0; max-width: none; }
+  main > section { break-before: page; border: none; padding: 0; margin: 0; }
+  main > section:first-child { break-before: auto; }
+  h2, h3, caption { break-after: avoid-page; }
+  tr, img.chart, .kpi { break-inside: avoid-page; }
+  .side { display: block; }
+  .folium-map, .leaflet-container { display: none !important; }
+  .rr-static-map { display: block; width: 100%; height: auto; break-inside: avoid-page; }
+  .rr-tablewrap { overflow: visible; }
+  table.rr-table { font-size: 9.5px; }
+  a { color: inherit; text-decoration: none; }
 }
 """
 
@@ -133,7 +150,7 @@ def render_page(*, title: str, facts: dict[str, str], map_fragment: MapFragment 
 <meta name="generator" content="routerisk">
 <title>{html.escape(title)}</title>
 {head_extra}
-<style>{CSS}</style>
+<style>{CSS}{OVERLAY_CSS}</style>
 </head>
 <body>
 <header class="rr-top">

@@ -225,6 +225,9 @@ def build_map(
     closures: gpd.GeoDataFrame | None = None,
     tiles: str | None = "osm",
     height_px: int = 640,
+    orientation: dict[str, pd.DataFrame] | None = None,
+    bounds: list[list[float]] | None = None,
+    changes: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build the report map.
 
@@ -247,6 +250,14 @@ def build_map(
         ``None`` for a plain background.
     height_px
         Height of the map in pixels.
+    orientation
+        ``places``, ``borders`` and ``corridor_labels`` frames from :mod:`._orient`: town and
+        port labels, border crossings and corridor names drawn on top of every layer.
+    bounds
+        Opening view ``[[south, west], [north, east]]``; default the corridors' extent.
+    changes
+        Road pieces whose P changed since a previous report (:mod:`._compare`), drawn as a
+        layer coloured by the direction of the change.
 
     Returns
     -------
@@ -278,6 +289,20 @@ def build_map(
             popup=_popup(CORRIDOR_FIELDS, corridors), tooltip=_tooltip("name", corridors),
         ).add_to(m)
 
+    # under the segments: a red (rose) or blue (fell) halo around the pieces that changed
+    if changes is not None and len(changes):
+        from routerisk.report._compare import CHANGE_FIELDS
+
+        folium.GeoJson(
+            _geojson(changes, [*CHANGE_FIELDS, "_colour", "_weight"]),
+            name=f"Change in P since the previous report ({len(changes):,} pieces)",
+            style_function=lambda f: {"color": f["properties"]["_colour"],
+                                      "weight": f["properties"]["_weight"], "opacity": 0.45,
+                                      "lineCap": "round"},
+            highlight_function=lambda f: {"opacity": 0.8},
+            popup=_popup(CHANGE_FIELDS, changes), tooltip=_tooltip("change", changes),
+        ).add_to(m)
+
     seg = segments.copy()
     seg["_colour"] = [p_colour(float(p)) for p in seg["p_disrupt"]]
     folium.GeoJson(
@@ -303,11 +328,24 @@ def build_map(
 
     _add_legend(m, horizon_days=horizon_days,
                 types=sorted(set(incidents["event_type"])) if incidents is not None
-                and len(incidents) else [])
-    bounds_src = corridors if corridors is not None and len(corridors) else segments
-    minx, miny, maxx, maxy = bounds_src.total_bounds
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(10, 10))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+                and len(incidents) else [], orientation=orientation is not None,
+                changes=changes is not None and len(changes) > 0)
+    if bounds is None:
+        bounds_src = corridors if corridors is not None and len(corridors) else segments
+        minx, miny, maxx, maxy = bounds_src.total_bounds
+        bounds = [[miny, minx], [maxy, maxx]]
+    m.fit_bounds(bounds, padding=(10, 10))
+    control = folium.LayerControl(collapsed=False, position="topright")
+    control.add_to(m)
+    if orientation is not None:
+        from routerisk.report._overlays import Orientation
+
+        m.add_child(Orientation(places=orientation["places"], borders=orientation["borders"],
+                                corridors=orientation["corridor_labels"],
+                                layer_control=control.get_name()))
+    from routerisk.report._overlays import PopupGuard
+
+    m.add_child(PopupGuard())
     return m
 
 
@@ -332,7 +370,8 @@ def _add_incident_layers(m: folium.Map, incidents: gpd.GeoDataFrame) -> None:
         ).add_to(m)
 
 
-def _add_legend(m: folium.Map, *, horizon_days: int, types: list[str]) -> None:
+def _add_legend(m: folium.Map, *, horizon_days: int, types: list[str],
+                orientation: bool = False, changes: bool = False) -> None:
     rows = [f"<div class='rr-legend-title'>P(disruption), {horizon_days} days</div>"]
     for colour, label in zip(P_COLOURS, p_class_labels(), strict=True):
         rows.append(f"<div><span class='rr-swatch rr-line' style='background:{colour}'></span>"
@@ -348,6 +387,16 @@ def _add_legend(m: folium.Map, *, horizon_days: int, types: list[str]) -> None:
                 "</span>seed corridor</div>"
                 "<div><span class='rr-swatch rr-line' style='background:#000;opacity:.75'>"
                 "</span>scenario closure (dashed)</div>")
+    if changes:
+        rows.append("<div><span class='rr-swatch rr-line' style='background:#b2182b'></span>"
+                    "P rose since previous report</div>"
+                    "<div><span class='rr-swatch rr-line' style='background:#2166ac'></span>"
+                    "P fell since previous report</div>")
+    if orientation:
+        rows.append("<div><span class='rr-swatch' style='color:#b10026'>\u25C6</span>"
+                    "border crossing</div>"
+                    "<div><span class='rr-swatch rr-dot' style='background:#08306b;"
+                    "border-radius:0'></span>port</div>")
     m.add_child(_Legend("".join(rows)))
 
 

@@ -15,13 +15,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from routerisk._output import fmt_int, fmt_km, fmt_sig  # noqa: F401  (re-exported)
+from routerisk._output import fmt_bytes, fmt_int, fmt_km, fmt_sig  # noqa: F401  (re-exported)
 from routerisk._output import fmt_percent as _fmt_percent
 
 log = logging.getLogger(__name__)
 
 #: Layers of the GeoPackage, in order.
 GPKG_NAME = "routerisk.gpkg"
+PDF_NAME = "report.pdf"
 
 Formatter = Callable[[object], str]
 
@@ -48,7 +49,8 @@ def _cell(value: object, fmt: Formatter | None) -> str:
         text = str(value)
     numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, bool)
-    cls = " class='num'" if numeric else ""
+    cls = " class='num'" if numeric else (
+        " class='date'" if isinstance(value, pd.Timestamp) else "")
     return f"<td{cls}>{html.escape(text)}</td>"
 
 
@@ -82,7 +84,7 @@ def html_table(frame: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
     fmts = dict(formats or {})
     shown = frame if max_rows is None else frame.head(max_rows)
     attr = f" id='{html.escape(table_id)}'" if table_id else ""
-    parts = [f"<table class='rr-table'{attr}>"]
+    parts = [f"<div class='rr-tablewrap'><table class='rr-table'{attr}>"]
     if caption:
         parts.append(f"<caption>{html.escape(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(
@@ -91,7 +93,7 @@ def html_table(frame: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
     for row in shown[list(cols)].itertuples(index=False, name=None):
         parts.append("<tr>" + "".join(
             _cell(v, fmts.get(c)) for c, v in zip(cols, row, strict=True)) + "</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     if max_rows is not None and len(frame) > max_rows:
         parts.append(f"<p class='note'>{len(frame) - max_rows:,} more rows in the CSV file.</p>")
     return "".join(parts)
@@ -152,3 +154,46 @@ def write_geopackage(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Path
         _plain(gdf).to_crs("EPSG:4326").to_file(path, layer=name, driver="GPKG",
                                                  engine="pyogrio")
     return path
+
+
+#: What each file holds (file name or stem → text).
+_WHAT = {
+    "index.html": "this report (self-contained)",
+    GPKG_NAME: "GeoPackage: segments, incidents, corridors, fuel_routes, closures (QGIS)",
+    "segments": "every directed road piece with its risk",
+    "incidents": "incidents read (age and whether the model used them)",
+    "corridors": "corridor routes with their risk",
+    "corridor_profiles": "per-segment risk along each corridor",
+    "corridor_top_segments": "ten riskiest segments per corridor",
+    "fuel_routes": "fuel-import routes with their exposure",
+    "fuel_links": "road links by volume-weighted risk",
+    "scenarios": "seed scenarios against the baseline",
+    "closures": "road pieces or areas closed by the scenarios",
+    "backtest": "backtest scores, model vs baselines",
+    "reliability": "reliability table of the backtest",
+    "incident_files": "incident files read, with date ranges",
+    "provenance.json": "inputs, parameters, assumptions, timings",
+    "summary.json": "key figures a later report compares with (--compare)",
+    "compare_corridors": "change of P and μ per corridor since the previous report",
+    "compare_segments": "road pieces whose P rose or fell most since the previous report",
+    "compare_incidents": "incidents new since the previous report's as-of date",
+    PDF_NAME: "this page as PDF (--pdf)",
+}
+
+
+def file_list(files: Mapping[str, Path], *, pdf: bool = False) -> pd.DataFrame:
+    """The files written beside the page with what they hold and their size (bytes for
+    small files, kB and MB above)."""
+    rows = [{"file": "index.html", "what": _WHAT["index.html"], "size": "this page"}]
+    if pdf:
+        rows.append({"file": PDF_NAME, "what": _WHAT[PDF_NAME],
+                     "size": "printed from this page"})
+    for name, path in sorted(files.items()):
+        if name in ("index.html", PDF_NAME):
+            continue
+        stem = name.split(".")[0]
+        kind = name.rsplit(".", 1)[-1].upper()
+        size = fmt_bytes(path.stat().st_size) if path.exists() else "not written"
+        rows.append({"file": name, "what": f"{_WHAT.get(name, _WHAT.get(stem, ''))} ({kind})",
+                     "size": size})
+    return pd.DataFrame(rows)
