@@ -118,6 +118,13 @@ def test_towns_ports_borders_and_corridors_are_labelled_offline(page, reports):
         "'.leaflet-control-layers-overlays label')).map(l => l.textContent.trim())")
     for name in ("Towns and ports", "Border crossings", "Corridor names", "Change in P"):
         assert any(o.startswith(name) for o in overlays), overlays
+    # with the OpenStreetMap background on, the labels sit above the tiles and the roads
+    z = driver.execute_script("""
+        const map = window[document.querySelector('.folium-map').id];
+        const z = p => +getComputedStyle(map.getPane(p)).zIndex;
+        return [z('rr-labels'), z('tilePane'), z('overlayPane'),
+                document.querySelector('.leaflet-control-layers-base input').checked];""")
+    assert z[0] > z[2] > z[1] and z[3], z
     assert severe_console_errors(driver, allow=(TILE_HOST,)) == []
 
 

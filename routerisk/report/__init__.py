@@ -8,11 +8,16 @@ writes into one folder:
 - the tables behind it: ``*.csv`` for every table, ``*.geojson`` for every map layer, and
   ``routerisk.gpkg`` with the layers ``segments``, ``incidents``, ``corridors``,
   ``fuel_routes`` and ``closures`` (opens in QGIS);
-- ``provenance.json``: inputs, parameters, assumptions and timings.
+- ``provenance.json``: inputs, parameters, assumptions and timings; ``summary.json``: the
+  key figures a later report compares with (``compare=``);
+- with ``compare=``, ``compare_*.csv``; with ``pdf=True``, ``report.pdf``.
 
 Private modules: :mod:`._gather` (runs the stages), :mod:`._sections` (HTML sections),
-:mod:`._map` (folium map), :mod:`._charts` (matplotlib PNGs), :mod:`._tables` (HTML tables
-and data files), :mod:`._html` (page assembly), :mod:`._assets` (vendored Leaflet).
+:mod:`._map` (folium map), :mod:`._orient` (town labels, border crossings, corridor names),
+:mod:`._overlays` (their Leaflet layers, popup guard), :mod:`._compare` (what changed since a
+previous report), :mod:`._charts` (matplotlib PNGs, static map), :mod:`._tables` (HTML tables
+and data files), :mod:`._html` (page assembly and print CSS), :mod:`._pdf` (headless
+Chromium), :mod:`._assets` (vendored Leaflet).
 """
 
 from __future__ import annotations

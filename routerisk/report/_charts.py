@@ -17,7 +17,7 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from routerisk.report._map import p_colour
+from routerisk.report._map import P_COLOURS, p_class_labels, p_colour
 
 DPI = 110
 _GRID = {"color": "#dddddd", "linewidth": 0.6}
@@ -351,6 +351,17 @@ def static_map(segments: pd.DataFrame, *, bounds: list[list[float]],
             ax.annotate(row.name, (row.lon, row.lat), xytext=(0, 8), textcoords="offset points",
                         fontsize=8.5, fontstyle="italic", fontweight="bold", color="#3f007d",
                         ha="center", path_effects=halo, zorder=7)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=c, linewidth=3, label=lab)
+               for c, lab in zip(P_COLOURS, p_class_labels(), strict=True)]
+    handles += [Line2D([], [], color="#3f007d", alpha=0.35, linewidth=6, label="seed corridor"),
+                Line2D([], [], color="#b10026", marker="D", linestyle="none", markersize=5,
+                       label="border crossing"),
+                Line2D([], [], color="#08306b", marker="s", linestyle="none", markersize=5,
+                       label="port")]
+    ax.legend(handles=handles, loc="lower left", fontsize=7.5, framealpha=0.9,
+              title="P(disruption)", title_fontsize=8)
     ax.set_xlim(west - pad_x, east + pad_x)
     ax.set_ylim(south - pad_y, north + pad_y)
     ax.set_aspect(1.0 / np.cos(np.radians((south + north) / 2.0)))
