@@ -209,8 +209,7 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     closures = scen.closures if scen is not None else None
     map_segments = _map_segments(segments, corridors)
     fuel_routes = fuel.routes if fuel is not None else None
-    orientation = timer.run("orientation", _orientation, G, map_segments, corridor_gdf,
-                            corridors)
+    orientation = timer.run("orientation", _orientation, G, map_segments, corridor_gdf)
     bounds = _orient.opening_bounds(corridor_gdf, map_segments)
 
     # comparison with a previous report -------------------------------------------------
@@ -393,18 +392,18 @@ def _kpis(segments: pd.DataFrame, corridors: Sequence[g.CorridorResult], fuel: A
     return out
 
 
-def _orientation(G: Any, segments: gpd.GeoDataFrame, corridor_gdf: gpd.GeoDataFrame,
-                 corridors: Sequence[g.CorridorResult]) -> dict[str, pd.DataFrame]:
+def _orientation(G: Any, segments: gpd.GeoDataFrame,
+                 corridor_gdf: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
     """Town and port labels, border crossings and corridor label points for the map."""
-    from routerisk.supply.fuel_routes import load_routes
+    from routerisk.network.corridors import load_corridors
 
     every = _orient.load_places(segments.total_bounds,
                                 classes=("city", "town", "village"))
-    ports = {r.origin.name for r in load_routes().routes if r.origin.kind == "port"}
-    towns = set()
-    for r in corridors:
-        towns |= set(r.towns["name"]) | {r.origin, r.destination}
+    ports, towns = [], []
+    for spec in load_corridors().values():
+        for wp in spec.waypoints:
+            (ports if wp.role == "port" else towns).append((wp.lon, wp.lat))
     big = every[every["place"].isin(["city", "town"])]
-    return {"places": _orient.place_labels(big, priority_names=towns, port_names=ports),
+    return {"places": _orient.place_labels(big, priority_points=towns, port_points=ports),
             "borders": _orient.border_crossings(G, every),
             "corridor_labels": _orient.corridor_label_points(corridor_gdf)}

@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from routerisk.config import GAZETTEER_FILE, optional_shared_file, shared_file
 from routerisk.geo.gazetteer import normalize_name
+from routerisk.geo.naming import PlaceNamer, latin
 from routerisk.geo.projection import lonlat_to_km
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,8 @@ _PAD_PX, _HEIGHT_PX = 16.0, 17.0
 
 def load_places(bounds: Sequence[float], *, margin_deg: float = 0.5,
                 classes: Iterable[str] = ("city", "town")) -> pd.DataFrame:
-    """Towns and cities of the gazetteers inside ``bounds`` (minx, miny, maxx, maxy) plus a
-    margin: ``name, lat, lon, country_iso3, place, population`` (one row per OSM node)."""
+    """Places of the gazetteers inside ``bounds`` (minx, miny, maxx, maxy) plus a margin:
+    the gazetteer columns plus ``label``, the Latin-script name (one row per OSM node)."""
     frames = []
     for i, rel in enumerate(GAZETTEERS):
         path = shared_file(rel, what="OSM gazetteer") if i == 0 else optional_shared_file(rel)
@@ -52,9 +53,10 @@ def load_places(bounds: Sequence[float], *, margin_deg: float = 0.5,
               & gaz["lat"].between(miny - margin_deg, maxy + margin_deg))
     gaz = gaz[inside & gaz["place"].isin(list(classes)) & gaz["name"].notna()].copy()
     gaz["population"] = pd.to_numeric(gaz["population"], errors="coerce")
-    # the English (Latin-script) name where OSM has one: Nouakchott, not نواكشوط
-    gaz["name"] = gaz["name_en"].where(gaz["name_en"].notna() & (gaz["name_en"] != ""),
-                                       gaz["name"])
+    # the label in Latin script, as the place namer names places: the OSM name when it is
+    # Latin, else the English name (Nouakchott, not نواكشوط); none when neither is
+    gaz["label"] = [n if latin(n) else (en if latin(en) else None)
+                    for n, en in zip(gaz["name"], gaz["name_en"], strict=True)]
     return gaz.drop_duplicates(subset=["country_iso3", "osm_node_id"]).reset_index(drop=True)
 
 
@@ -67,15 +69,19 @@ def _mercator_px(lon: np.ndarray, lat: np.ndarray, zoom: int) -> tuple[np.ndarra
     return x, y
 
 
-def place_labels(places: pd.DataFrame, *, priority_names: Iterable[str] = (),
-                 port_names: Iterable[str] = ()) -> pd.DataFrame:
+def place_labels(places: pd.DataFrame, *,
+                 priority_points: Sequence[tuple[float, float]] = (),
+                 port_points: Sequence[tuple[float, float]] = (),
+                 match_km: float = 5.0) -> pd.DataFrame:
     """Labels thinned by zoom: each place gets the lowest zoom at which its label does not
     overlap a label already shown (labels shown at a zoom stay shown when zooming in).
 
-    Order of preference: ports, then ``priority_names`` (corridor towns) and cities, then
-    towns, each by population. Places whose label would overlap at every zoom up to
-    :data:`MAX_LABEL_ZOOM` get ``min_zoom = MAX_LABEL_ZOOM + 1`` (shown only when zoomed in
-    further).
+    Order of preference: ports, then the places at ``priority_points`` (the corridors'
+    towns) and cities, then towns, each by population. A place is a port or a priority
+    place when it is the nearest place to one of those (lon, lat) points and within
+    ``match_km`` of it, so spellings need not match (Conakry is "Konakry" in OSM). Places
+    whose label would overlap at every zoom up to :data:`MAX_LABEL_ZOOM` get
+    ``min_zoom = MAX_LABEL_ZOOM + 1`` (shown only when zoomed in further).
 
     Returns
     -------
@@ -83,14 +89,26 @@ def place_labels(places: pd.DataFrame, *, priority_names: Iterable[str] = (),
         ``name, lat, lon, country_iso3, kind ("port", "city", "town"), min_zoom``, best
         first.
     """
-    ports = {normalize_name(n) for n in port_names}
-    prio = {normalize_name(n) for n in priority_names}
-    df = places.copy()
+    df = places[places["label"].notna()].copy()
+    df["name"] = df["label"]
     key = df["name"].map(normalize_name)
-    df["kind"] = np.where(key.isin(ports), "port",
-                          np.where(df["place"] == "city", "city", "town"))
-    df["_rank"] = np.select([key.isin(ports), key.isin(prio) | (df["place"] == "city")],
-                            [0, 1], default=2)
+    px, py = lonlat_to_km(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
+
+    tree = cKDTree(np.c_[px, py]) if len(df) else None
+
+    def near(points: Sequence[tuple[float, float]]) -> np.ndarray:
+        """The one place nearest each point (within ``match_km``): not its suburbs."""
+        hit = np.zeros(len(df), dtype=bool)
+        if tree is not None and len(points):
+            qx, qy = lonlat_to_km(*np.asarray(points, dtype=float).T)
+            dist, idx = tree.query(np.c_[qx, qy])
+            hit[idx[dist <= match_km]] = True
+        return hit
+
+    port, prio = near(port_points), near(priority_points)
+    df["kind"] = np.where(port, "port", np.where(df["place"] == "city", "city", "town"))
+    df["_rank"] = np.select([port, prio | (df["place"] == "city").to_numpy()], [0, 1],
+                            default=2)
     df["_pop"] = -df["population"].fillna(0.0)
     df = df.sort_values(["_rank", "_pop", "name"], kind="stable")
     # one label per name within a few km (the same town mapped twice, or twin border towns)
@@ -143,11 +161,11 @@ def border_crossings(G: nx.MultiDiGraph, places: pd.DataFrame, *, step_km: float
     -------
     pandas.DataFrame
         One row per crossing (both directions of a road merged): ``lat, lon, from_ctry,
-        to_ctry, near_from, near_to`` (the nearest places on each side) and ``located``
+        to_ctry, place`` (named by :class:`routerisk.geo.naming.PlaceNamer`) and ``located``
         (False when a country is not in the gazetteers and the middle of the edge stands in;
         the map leaves those out).
     """
-    columns = ["lat", "lon", "from_ctry", "to_ctry", "near_from", "near_to", "located"]
+    columns = ["lat", "lon", "from_ctry", "to_ctry", "place", "located"]
     parents: dict[tuple, list[tuple[int, object, float]]] = {}
     ctry: dict[tuple, tuple[str, str]] = {}
     for u, v, k, d in G.edges(keys=True, data=True):
@@ -166,19 +184,7 @@ def border_crossings(G: nx.MultiDiGraph, places: pd.DataFrame, *, step_km: float
     px, py = lonlat_to_km(places["lon"].to_numpy(float), places["lat"].to_numpy(float))
     tree = cKDTree(np.c_[px, py])
     countries = places["country_iso3"].astype(str).to_numpy()
-    towns = places[places["place"].isin(["city", "town"])] if "place" in places else places
-    tx, ty = lonlat_to_km(towns["lon"].to_numpy(float), towns["lat"].to_numpy(float))
-    town_tree = cKDTree(np.c_[tx, ty])
-    town_names = towns["name"].astype(str).to_numpy()
-    town_ctry = towns["country_iso3"].astype(str).to_numpy()
-
-    def near(lon: float, lat: float, country: str) -> str:
-        """The nearest town of ``country`` within 2 × reach_km of the crossing."""
-        dist, idx = town_tree.query(np.c_[lonlat_to_km(np.r_[lon], np.r_[lat])], k=8)
-        ok = [i for d, i in zip(dist[0], idx[0], strict=True)
-              if np.isfinite(d) and d <= 2 * reach_km and town_ctry[i] == country]
-        return town_names[ok[0]] if ok else ""
-
+    namer = PlaceNamer(places)
     rows = []
     for (pu, pv, _pk), pieces in parents.items():
         a, b = ctry[(pu, pv)]
@@ -193,16 +199,14 @@ def border_crossings(G: nx.MultiDiGraph, places: pd.DataFrame, *, step_km: float
         switch = [i for i in range(1, len(at)) if at[i] == b and (at[:i] == a).any()]
         if switch:
             i = switch[0]
-            j = int(np.flatnonzero(at[:i] == a)[-1])
-            mid = (j + i) // 2
+            mid = (int(np.flatnonzero(at[:i] == a)[-1]) + i) // 2
             lo, la = float(lon[mid]), float(lat[mid])
             rows.append({"lat": la, "lon": lo, "from_ctry": a, "to_ctry": b,
-                         "near_from": near(lo, la, a), "near_to": near(lo, la, b),
-                         "located": True})
+                         "place": namer(lo, la), "located": True})
         else:
             mid = len(lon) // 2
             rows.append({"lat": float(lat[mid]), "lon": float(lon[mid]), "from_ctry": a,
-                         "to_ctry": b, "near_from": "", "near_to": "", "located": False})
+                         "to_ctry": b, "place": "", "located": False})
     out = pd.DataFrame(rows, columns=columns)
     # parallel edges crossing at the same place
     cell = list(zip((out["lat"] * 50).round(), (out["lon"] * 50).round(), strict=True))

@@ -77,10 +77,8 @@ class Orientation(MacroElement):
 
             var borders = L.layerGroup();
             {{ this.borders|tojson }}.forEach(function(b) {
-                var text = b.from_ctry + ' | ' + b.to_ctry + ' border';
-                var near = b.near_from === b.near_to || !b.near_to ? b.near_from
-                         : (b.near_from ? b.near_from + ' / ' + b.near_to : b.near_to);
-                if (near) { text += ' near ' + near; }
+                var text = b.from_ctry + ' | ' + b.to_ctry + ' border crossing'
+                         + (b.place ? ': ' + b.place : '');
                 var box = el('div', 'rr-border');
                 box.appendChild(el('span', 'rr-border-mark', '\u25C6'));
                 var m = L.marker([b.lat, b.lon], {
@@ -113,8 +111,7 @@ class Orientation(MacroElement):
         self._name = "Orientation"
         self.places = _records(places, ["name", "lat", "lon", "kind", "min_zoom"])
         located = borders[borders["located"]] if "located" in borders else borders
-        self.borders = _records(located, ["lat", "lon", "from_ctry", "to_ctry", "near_from",
-                                          "near_to"])
+        self.borders = _records(located, ["lat", "lon", "from_ctry", "to_ctry", "place"])
         self.corridors = _records(corridors, ["name", "lat", "lon"])
         self.control = layer_control
         self.z = LABEL_PANE_Z
