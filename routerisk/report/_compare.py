@@ -30,13 +30,6 @@ SUMMARY_VERSION = 1
 ROSE, FELL = "#b2182b", "#2166ac"
 #: Pieces drawn on the change layer: at most this many, largest |ΔP| first.
 MAP_MAX_PIECES = 400
-#: Popup fields of the change layer (column → label).
-CHANGE_FIELDS: dict[str, str] = {
-    "road": "Road",
-    "p_before": "P in the previous report",
-    "p_now": "P now",
-    "change": "Change",
-}
 
 
 def report_summary(*, as_of: str, horizon_days: int, params: Mapping[str, Any],

@@ -206,6 +206,13 @@ ROUTE_FIELDS: dict[str, str] = {
     "hours": "Hours",
     "p_disrupt": "P(disruption)",
 }
+#: Popup fields of the layer of changes since a previous report (see :mod:`._compare`).
+CHANGE_FIELDS: dict[str, str] = {
+    "road": "Road",
+    "p_before": "P in the previous report",
+    "p_now": "P now",
+    "change": "Change",
+}
 CLOSURE_FIELDS: dict[str, str] = {
     "scenario": "Scenario",
     "closure": "Closure",
@@ -291,8 +298,6 @@ def build_map(
 
     # under the segments: a red (rose) or blue (fell) halo around the pieces that changed
     if changes is not None and len(changes):
-        from routerisk.report._compare import CHANGE_FIELDS
-
         folium.GeoJson(
             _geojson(changes, [*CHANGE_FIELDS, "_colour", "_weight"]),
             name=f"Change in P since the previous report ({len(changes):,} pieces)",
