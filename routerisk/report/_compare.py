@@ -314,6 +314,12 @@ def compare_section(result: Comparison, *, horizon_days: int) -> Any:
                  "mu_before": "μ before", "mu_now": "μ now", "dmu": "Change of μ"},
         formats={"p_before": pct, "p_now": pct, "mu_before": fmt_sig, "mu_now": fmt_sig,
                  "dmu": lambda x: f"{_arrow(float(x))} {float(x):+.3g}"}))
+    refit = [c.split(":")[0].removeprefix("Model parameter ") for c in result.changes
+             if c.startswith("Model parameter ")]
+    if refit:
+        parts.append(p("The model refitted at the new as-of date chose different parameters ("
+                       + ", ".join(refit) + "; see Data and model below): these changes mix "
+                       "the refit with the new incidents.", "note"))
     piece_cols = {"road": "Road link", "km_from_start": "km along it", "p_before": "P before",
                   "p_now": "P now", "change": "Change"}
     piece_fmt = {"p_before": pct, "p_now": pct, "km_from_start": lambda x: f"{float(x):,.0f}"}
