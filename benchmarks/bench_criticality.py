@@ -1,7 +1,7 @@
 """Criticality speed: reroute only the routes using each link vs a full recomputation.
 
-Prints, on the default study network (trunk network, ≤ 10 km pieces) and the four
-fuel-import routes: the links used by import routes, the shortest-path searches and the
+Prints, on the default study network (trunk network, ≤ 10 km pieces) and the fuel-import
+routes (generalised cost): the links used by import routes, the shortest-path searches and the
 wall time of :func:`routerisk.criticality.criticality`, against the full recomputation
 (every route recomputed for every link of the network) and the full recomputation restricted
 to the same links; and checks that the answers agree.
@@ -15,7 +15,7 @@ import time
 
 from routerisk.network.io import load_study_network
 from routerisk.supply.criticality import criticality, criticality_full_recompute
-from routerisk.supply.exposure import resolve_stops, route_paths
+from routerisk.supply.exposure import compute_baseline
 from routerisk.supply.fuel_routes import load_routes
 from routerisk.supply.paths import link_index
 
@@ -23,28 +23,25 @@ from routerisk.supply.paths import link_index
 def main() -> None:
     G = load_study_network()
     spec = load_routes()
-    stops = resolve_stops(G, spec)
-    paths = route_paths(G, spec, stops=stops)
-    ends = {n: (s[0].node, s[-1].node) for n, s in stops.items()}
+    base = compute_baseline(G, spec, towns=False)
     links = list(link_index(G))
     print(f"network: {G.number_of_nodes()} nodes, {G.number_of_edges()} pieces, "
           f"{len(links)} links; {len(spec.routes)} import routes")
 
     t0 = time.perf_counter()
-    crit = criticality(G, spec, paths=paths, ends=ends, label=False)
+    crit = criticality(G, baseline=base, label=False)
     t_crit = time.perf_counter() - t0
     print(f"criticality (reroute affected routes only): {len(crit.links)} links, "
           f"{crit.n_reroutes} searches, {t_crit:.2f} s")
 
     t0 = time.perf_counter()
-    same = criticality_full_recompute(G, spec, links=list(crit.links["link"]), paths=paths,
-                                      ends=ends)
+    same = criticality_full_recompute(G, spec, links=list(crit.links["link"]), baseline=base)
     t_same = time.perf_counter() - t0
     print(f"full recomputation on the same links: {len(same) * len(spec.routes)} searches, "
           f"{t_same:.2f} s ({t_same / t_crit:.1f}x)")
 
     t0 = time.perf_counter()
-    full = criticality_full_recompute(G, spec, links=links, paths=paths, ends=ends)
+    full = criticality_full_recompute(G, spec, links=links, baseline=base)
     t_full = time.perf_counter() - t0
     print(f"full recomputation on every link: {len(full) * len(spec.routes)} searches, "
           f"{t_full:.2f} s ({t_full / t_crit:.1f}x)")

@@ -50,6 +50,10 @@ NETWORK_FILE = "osm/flownet_africa_network_existing.graphml"
 GAZETTEER_FILE = "osm/places_west_africa_osm2019.csv"
 
 
+#: The same gazetteer for Ghana, Togo, Benin and Niger (read beside :data:`GAZETTEER_FILE`).
+GAZETTEER_GULF_FILE = "osm/places_gulf_niger_osm2019.csv"
+
+
 ACLED_FILE = "incidents/acled_mli_bfa_ner_1997_2019.csv"
 
 

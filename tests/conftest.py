@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from routerisk.config import GAZETTEER_FILE, shared_file
+from routerisk.config import shared_file
 from routerisk.geo.gazetteer import load_gazetteer
 
 
 @pytest.fixture(scope="session")
 def gazetteer():
-    """The shared OSM gazetteer."""
-    return load_gazetteer(shared_file(GAZETTEER_FILE))
+    """The shared OSM gazetteers (West Africa, and Ghana, Togo, Benin, Niger) read together,
+    as by default."""
+    return load_gazetteer()
 
 
 @pytest.fixture(scope="session")

@@ -20,11 +20,14 @@ SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
 EXPECTED: dict[str, list[str]] = {
     "fuel_exposure.py": ["Fuel-import exposure over 30 days", "dakar", "abidjan",
                          "Expected share of fuel volume whose route is disrupted",
-                         "Most critical links", "[A1-sen-civ-equal]"],
+                         "Most critical links", "[A1-sen-civ-equal]", "tankers",
+                         "[S1-demand]", "[C2-border-dwell]"],
     "blockade_scenarios.py": ["== kayes-nioro-blockade-2025", "== fuel-import-ban-2025",
-                              "cut off: 0.0% of fuel volume; must detour: 50.0%",
-                              "cut off: 100.0% of fuel volume", "Kita"],
-    "safer_route.py": ["Dakar → Bamako", "fastest", "safest", "Time–risk trade-off"],
+                              "== august-2025-declaration",
+                              "cut off: 0.0% of fuel volume; must detour: 48.3%",
+                              "cut off: 96.7% of fuel volume", "Kita", "m3/day",
+                              "runs out in", "[S3-stock]"],
+    "safer_route.py": ["Dakar → Bamako", "cheapest", "safest", "Cost–risk trade-off"],
     "score_corridors.py": [],
 }
 

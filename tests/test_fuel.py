@@ -19,7 +19,8 @@ from routerisk.supply.fuel_routes import (
 
 def test_default_routes_file_documents_its_shares():
     spec = load_routes()
-    assert spec.names == ["dakar", "abidjan", "conakry", "nouakchott"]
+    assert spec.names == ["dakar", "dakar-south", "abidjan", "abidjan-west", "conakry",
+                          "nouakchott", "lome", "tema", "cotonou", "niamey"]
     assert sum(r.share for r in spec.routes) == pytest.approx(1.0)
     sen_civ = sum(r.share for r in spec.routes if r.origin_country in ("SEN", "CIV"))
     assert sen_civ == pytest.approx(0.95)  # seeds/000: "nearly 95 percent"
@@ -38,11 +39,14 @@ def test_share_override_rescales_the_others():
     assert spec.route("dakar").share == 0.6 and spec.route("dakar").share_basis == "user"
     assert sum(r.share for r in spec.routes) == pytest.approx(1.0)
     # the others keep their proportions
-    assert spec.route("abidjan").share / spec.route("conakry").share == pytest.approx(19)
+    base = load_routes()
+    assert spec.route("abidjan").share / spec.route("conakry").share == pytest.approx(
+        base.route("abidjan").share / base.route("conakry").share)
     assert any("rescaled" in n for n in spec.notes)
-    assert "A1-sen-civ-equal" in spec.assumptions_in_use()  # abidjan still rests on it
-    both = with_shares(load_routes(), {"dakar": 0.5, "abidjan": 0.4})
-    assert "A1-sen-civ-equal" not in both.assumptions_in_use()
+    assert "A1-sen-civ-equal" not in spec.assumptions_in_use()  # only dakar rested on it
+    assert "A5-civ-two-roads" in spec.assumptions_in_use()  # abidjan still rests on it
+    both = with_shares(load_routes(), {"abidjan": 0.3, "abidjan-west": 0.1})
+    assert "A5-civ-two-roads" not in both.assumptions_in_use()
     assert with_shares(load_routes(), {"dakar": 0.4}).route("dakar").share == 0.4
     assert parse_share_overrides(["conakry=10%"]) == {"conakry": 0.1}
 
@@ -54,13 +58,13 @@ def test_bad_share_arguments(items):
 
 
 def test_bad_overrides():
-    with pytest.raises(UnknownNameError, match="dakar, abidjan"):
-        with_shares(load_routes(), {"lome": 0.2})
+    with pytest.raises(UnknownNameError, match="dakar, dakar-south, abidjan"):
+        with_shares(load_routes(), {"lagos": 0.2})
     with pytest.raises(SpecError, match="sum to 1.2"):
         with_shares(load_routes(), {"dakar": 0.7, "abidjan": 0.5})
     spec = load_routes()
     with pytest.raises(SpecError, match="must sum to 1"):
-        with_shares(spec, {n: 0.2 for n in spec.names})
+        with_shares(spec, {n: 0.05 for n in spec.names})
 
 
 def _raw(**over):
@@ -130,14 +134,17 @@ def test_exposure_on_a_hand_built_graph(make_graph, gazetteer):
     assert ex.expected_share_disrupted == pytest.approx(expected)
     top = ex.segments.iloc[0]  # M–D carries both routes: (0.6 + 0.4) × 0.3
     assert top["volume_risk"] == pytest.approx(0.3) and top["share_using"] == pytest.approx(1)
-    assert ex.assumptions == {"X": "a test split"}
+    assert ex.assumptions["X"] == "a test split"
+    # the cost and supply models name theirs too
+    assert {"C1-tanker-speed", "S1-demand", "S5-convoy-losses"} <= set(ex.assumptions)
+    assert ex.routes["simple_path"].all()
     assert ex.horizon_days == 30
 
 
 def test_exposure_on_the_real_network(risk_study_network, gazetteer):
     ex = exposure(risk_study_network, gazetteer=gazetteer)
     t = ex.routes
-    assert list(t.index) == ["dakar", "abidjan", "conakry", "nouakchott"]
+    assert list(t.index) == load_routes().names
     assert ((t["p_disrupt"] > 0) & (t["p_disrupt"] < 1)).all()
     assert ex.expected_share_disrupted == pytest.approx((t["share"] * t["p_disrupt"]).sum())
     # the declared corridors are followed

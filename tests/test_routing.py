@@ -8,7 +8,8 @@ import networkx as nx
 import pytest
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, SpecError
-from routerisk.network.nodes import path_nodes
+from routerisk.network.nodes import path_edges
+from routerisk.supply.cost import CostModel
 from routerisk.supply.paths import (
     check_risk_graph,
     fastest_weight,
@@ -34,8 +35,12 @@ def four_roads(make_graph):
     return make_graph(NODES, EDGES)
 
 
-def via(edges):
-    return path_nodes(edges)[1]
+#: No tanker speed cap (the hand-built roads run at 100 km/h): cost hours = travel hours.
+FREE_FLOW = CostModel(default_speed_kph=200)
+
+
+def via(nodes):
+    return nodes[1]
 
 
 def test_fastest_and_safest_differ(four_roads):
@@ -51,7 +56,7 @@ def test_fastest_and_safest_differ(four_roads):
 
 
 def test_tradeoff_finds_exactly_the_supported_routes(four_roads):
-    trade = tradeoff_routes(four_roads, "O", "D")
+    trade = tradeoff_routes(four_roads, "O", "D", cost=FREE_FLOW)
     assert [via(e) for e, _ in trade] == ["X", "Z", "Y"]  # W is dominated by Z
     ranges = [r for _, r in trade]
     # breakpoints: (2.5 - 2) / (1.0 - 0.3) and (3 - 2.5) / (0.3 - 0.1)
@@ -63,17 +68,17 @@ def test_tradeoff_finds_exactly_the_supported_routes(four_roads):
 @pytest.mark.parametrize(("alpha", "expected"), [(0.0, "X"), (1.0, "Z"), (10.0, "Y")])
 def test_risk_aversion_picks_the_route(four_roads, alpha, expected):
     res = route_between_nodes(four_roads, "O", "D", risk_aversion=alpha, alternatives=0,
-                              gazetteer=_no_gazetteer())
-    assert via(res.recommended.metrics.edges) == expected
-    assert via(res.fastest.metrics.edges) == "X"
-    assert via(res.safest.metrics.edges) == "Y"
+                              gazetteer=_no_gazetteer(), cost=FREE_FLOW)
+    assert via(res.recommended.metrics.nodes) == expected
+    assert via(res.fastest.metrics.nodes) == "X"
+    assert via(res.safest.metrics.nodes) == "Y"
     assert res.horizon_days == 30
 
 
 def test_alternatives_are_distinct_and_exclude_the_best(four_roads):
     res = route_between_nodes(four_roads, "O", "D", risk_aversion=1.0, alternatives=3,
-                              gazetteer=_no_gazetteer())
-    vias = [via(a.metrics.edges) for a in res.alternatives]
+                              gazetteer=_no_gazetteer(), cost=FREE_FLOW)
+    vias = [via(a.metrics.nodes) for a in res.alternatives]
     assert len(vias) == 3 and "Z" not in vias and len(set(vias)) == 3
     assert res.to_dict()["alternatives"][0]["kind"] == "alternative"
 
@@ -121,14 +126,15 @@ def test_penalty_alternatives_are_not_near_duplicates(make_graph):
     best = shortest_path(G, "A0", "A7", weight=w)
     alts = alternative_routes(G, "A0", "A7", weight=w, k=2, first=best)
     assert alts, "the other rail is a genuine alternative"
+    best_edges = path_edges(G, best, w)
     for a in alts:
-        assert overlap_fraction(G, a, best) <= 0.7
+        assert overlap_fraction(G, path_edges(G, a, w), best_edges) <= 0.7
     # Yen's second path differs from the best by a single detour via one rung pair
     yen = nx.shortest_simple_paths(nx.DiGraph(G), "A0", "A7", weight="travel_time")
     next(yen)
     second = next(yen)
     second_edges = [(u, v, 0) for u, v in zip(second[:-1], second[1:], strict=True)]
-    assert overlap_fraction(G, second_edges, best) > 0.7
+    assert overlap_fraction(G, second_edges, best_edges) > 0.7
 
 
 def test_edges_near_a_point(four_roads):

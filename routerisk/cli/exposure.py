@@ -1,17 +1,22 @@
 """``routerisk exposure``, ``routerisk scenario`` and ``routerisk route``.
 
 * ``routerisk exposure [--as-of DATE] [--horizon-days N] [--incidents FILE…]
-  [--share ROUTE=FRACTION…] [--routes FILE] [--criticality] [--json]`` — per fuel-import route
-  its share, length, hours, P(disruption) and expected incidents; Σ share × P; the road links
-  carrying the most volume-weighted risk; with ``--criticality`` the links whose loss cuts or
-  diverts the most fuel volume.
+  [--share ROUTE=FRACTION…] [--routes FILE] [--criticality] [--worst-links K] [model options]
+  [--json]`` — per fuel-import route its share, km, generalised cost (h, with border dwell),
+  m³/day, tanker round trip, P(disruption), expected incidents and tankers lost per month;
+  Σ share × P; the fuel supply; the road links carrying the most volume-weighted risk; with
+  ``--criticality`` the links whose loss cuts off or diverts the most fuel volume; with
+  ``--worst-links`` the K links whose joint loss cuts off the most (greedy).
 * ``routerisk scenario [PRESET] [--blockade TOWN[:RADIUS_KM]…] [--close-road REF…]
-  [--ban COUNTRY…] [--list] [--json]`` — which import routes still reach Bamako, detours,
-  new risk, share of volume cut off and share that must detour.
-* ``routerisk route FROM TO [--risk-aversion A] [--alternatives K] [--json]`` — fastest,
-  safest, trade-off and alternative routes between two places (names or ``lat,lon``).
+  [--ban COUNTRY…] [--list] [model options] [--json]`` — which import routes still reach
+  Bamako, detours, share cut off apart from share disrupted, m³/day arriving, days of stock
+  cover, extra tanker-days, tankers lost, access to the regional towns.
+* ``routerisk route FROM TO [--risk-aversion A] [--alternatives K] [--cost FILE] [--json]`` —
+  cheapest (generalised cost), safest, trade-off and alternative routes between two places.
 
-Each fits the hazard model (:class:`routerisk.hazard.HazardModel` defaults) on the default
+Model options: ``--cost FILE``, ``--undeclared-crossing-h H``, ``--supply FILE``,
+``--demand-m3-per-day M3``, ``--stock-days DAYS``, ``--tanker-m3 M3``. Each command fits the
+hazard model (:class:`routerisk.model.hazard.HazardModel` defaults) on the default
 incidents, or on ``--incidents`` files, as of ``--as-of``.
 """
 
@@ -25,6 +30,13 @@ from functools import lru_cache
 
 from routerisk._output import fmt_percent, print_json
 from routerisk.cli import _args, _history
+from routerisk.cli._text import (
+    _assumption_lines,
+    _header,
+    _supply_lines,
+    scenario_lines,
+    table,
+)
 from routerisk.errors import SpecError
 
 log = logging.getLogger(__name__)
@@ -52,20 +64,58 @@ def _route_options(p: argparse.ArgumentParser) -> None:
                         "routes are rescaled so that shares sum to 1")
 
 
+def _model_options(p: argparse.ArgumentParser, *, supply: bool = True) -> None:
+    g = p.add_argument_group("cost and supply models")
+    g.add_argument("--cost", default=None, metavar="FILE",
+                   help="generalised tanker cost TOML (default routerisk/data/cost.toml)")
+    g.add_argument("--undeclared-crossing-h", type=_args.non_negative, default=None,
+                   metavar="H", help="customs dwell added at a border crossing that is not a "
+                                     "transit crossing of the cost file (default 24)")
+    if not supply:
+        return
+    g.add_argument("--supply", default=None, metavar="FILE",
+                   help="fuel supply model TOML (default routerisk/data/supply.toml)")
+    g.add_argument("--demand-m3-per-day", type=_args.positive, default=None, metavar="M3",
+                   help="national fuel demand, m³/day (default 2,700: assumption S1)")
+    g.add_argument("--stock-days", type=_args.non_negative, default=None, metavar="DAYS",
+                   help="Bamako stock in days of demand (default 10: assumption S3)")
+    g.add_argument("--tanker-m3", type=_args.positive, default=None, metavar="M3",
+                   help="tanker capacity, m³ (default 40: assumption S2)")
+
+
+def _cost(args: argparse.Namespace):
+    from routerisk.supply.cost import load_cost
+
+    return load_cost(args.cost, undeclared_crossing_h=args.undeclared_crossing_h)
+
+
+def _supply(args: argparse.Namespace):
+    from routerisk.supply.logistics import load_supply
+
+    return load_supply(args.supply, demand_m3_per_day=args.demand_m3_per_day,
+                       stock_days_of_cover=args.stock_days,
+                       tanker_capacity_m3=args.tanker_m3)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``exposure``, ``scenario`` and ``route`` commands."""
     e = subparsers.add_parser(
         "exposure", help="exposure of the fuel-import routes to disruption",
-        description="Per fuel-import route to Bamako: share of import volume, km, hours, "
-                    "expected incidents and P(disruption) over the horizon; the expected "
-                    "share of fuel volume whose route is disrupted (Σ share × P); the road "
-                    "links carrying the most volume-weighted risk.")
+        description="Per fuel-import route to Bamako: share of import volume, km, "
+                    "generalised cost hours (with border dwell), m³/day, tanker round trip, "
+                    "expected incidents, P(disruption) and tankers lost per month over the "
+                    "horizon; the expected share of fuel volume whose route is disrupted "
+                    "(Σ share × P); the road links carrying the most volume-weighted risk.")
     _risk_options(e)
     _route_options(e)
     e.add_argument("--top", type=_args.count, default=10, metavar="N",
                    help="road links to list (default 10, at most 20)")
     e.add_argument("--criticality", action="store_true",
                    help="also rank links by the fuel volume their loss cuts off or diverts")
+    e.add_argument("--worst-links", type=_args.count, default=0, metavar="K",
+                   help="also find the K links whose joint loss cuts off the most import "
+                        "volume (greedy search; slow: about 10 s per link)")
+    _model_options(e)
     e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(func=cmd_exposure)
 
@@ -73,8 +123,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "scenario", help="blockades, road closures and import bans against the baseline",
         description="Apply closures (a preset and/or --blockade, --close-road, --ban) and "
                     "report, per fuel-import route, whether it still reaches Bamako, its "
-                    "detour and new risk; the share of fuel volume cut off and the share that "
-                    "must detour.")
+                    "detour and new risk; the share of fuel volume cut off apart from the "
+                    "share disrupted; m³/day arriving, days until the Bamako stock runs out, "
+                    "extra tanker-days and tankers lost; access to the regional towns.")
     s.add_argument("preset", nargs="?", default=None, metavar="PRESET",
                    help="a preset of networks/scenarios.toml (see --list)")
     s.add_argument("--blockade", action="append", default=[], metavar="TOWN[:RADIUS_KM]",
@@ -91,14 +142,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="fail when a closure touches no road or a ban hits no route")
     _risk_options(s)
     _route_options(s)
+    _model_options(s)
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_scenario)
 
     r = subparsers.add_parser(
-        "route", help="fastest, safest and trade-off routes between two places",
-        description="Fastest route, safest route (fewest expected incidents), the distinct "
-                    "routes of the time-risk trade-off, and genuinely different "
-                    "alternatives, each with km, hours, P(disruption) and towns passed.")
+        "route", help="cheapest, safest and trade-off routes between two places",
+        description="Cheapest route under the generalised tanker cost (driving time, border "
+                    "dwell, crossing penalties), safest route (fewest expected incidents), "
+                    "the distinct routes of the cost-risk trade-off, and genuinely different "
+                    "alternatives, each with km, cost hours, P(disruption) and towns passed.")
     r.add_argument("origin", metavar="FROM", help="place name or 'lat,lon'")
     r.add_argument("destination", metavar="TO", help="place name or 'lat,lon'")
     r.add_argument("--risk-aversion", type=_args.non_negative, default=None, metavar="A",
@@ -107,6 +160,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--alternatives", type=_args.count, default=3, metavar="K",
                    help="alternatives to look for besides the recommended route (default 3)")
     _risk_options(r)
+    _model_options(r, supply=False)
     r.add_argument("--json", action="store_true", help="print JSON")
     r.set_defaults(func=cmd_route)
 
@@ -175,81 +229,49 @@ def _spec(args: argparse.Namespace):
 
 
 # --------------------------------------------------------------------------- output
-def _fmt(v, spec: str = "") -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if spec:
-        return format(v, spec)
-    return str(v)
-
-
-def table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
-    """Plain-text table: columns are (key, header, format spec)."""
-    cells = [[h for _, h, _ in columns]]
-    for row in rows:
-        cells.append([_fmt(row.get(k), f) for k, _, f in columns])
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-    lines = []
-    for j, r in enumerate(cells):
-        parts = []
-        for i, c in enumerate(r):
-            left = i == 0 or columns[i][2] == ""
-            parts.append(c.ljust(widths[i]) if left else c.rjust(widths[i]))
-        lines.append("  ".join(parts).rstrip())
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _header(G) -> str:
-    return (f"risk over {G.graph.get('risk_horizon_days', float('nan')):g} days as of "
-            f"{G.graph.get('risk_as_of', '?')}")
-
-
-def _assumption_lines(assumptions: dict, notes: list[str]) -> list[str]:
-    lines = []
-    if assumptions:
-        lines.append("\nAssumptions in use:")
-        lines += [f"  [{k}] {' '.join(v.split())}" for k, v in assumptions.items()]
-    if notes:
-        lines.append("\nNotes:")
-        lines += [f"  - {n}" for n in notes]
-    return lines
-
-
-# --------------------------------------------------------------------------- commands
 def cmd_exposure(args: argparse.Namespace) -> int:
     from routerisk.supply.criticality import criticality
+    from routerisk.supply.damage import worst_links
     from routerisk.supply.exposure import exposure
 
     spec = _spec(args)
+    cost, supply = _cost(args), _supply(args)
     G = risk_graph(args)
-    ex = exposure(G, spec, top_segments=args.top)
-    crit = criticality(G, spec, paths=ex.paths) if args.criticality else None
+    ex = exposure(G, spec, top_segments=args.top, cost=cost, supply=supply)
+    crit = criticality(G, baseline=ex.baseline) if args.criticality else None
+    worst = worst_links(G, ex.baseline, k=args.worst_links) if args.worst_links else None
     if args.json:
         out = {"as_of": G.graph.get("risk_as_of"), **_history_json(G), **ex.to_dict()}
         if crit is not None:
             out["criticality"] = crit.to_dict(top=args.top)
+        if worst is not None:
+            out["worst_links"] = worst.drop(columns=["link"]).to_dict("records")
         print_json(out)
         return 0
-    rows = [{**r, "share_pct": fmt_percent(r["share"]), "p_pct": fmt_percent(r["p_disrupt"])}
+    rows = [{**r, "share_pct": fmt_percent(r["share"]), "p_pct": fmt_percent(r["p_disrupt"]),
+             "lost": f"{r['tankers_lost_per_month']:.2f}"}
             for r in ex.routes.reset_index().to_dict("records")]
     lines = [f"Fuel-import exposure — {_header(G)}", *_history_text(G), "",
              table(rows, [("route", "route", ""), ("share_pct", "share", ">"),
-                          ("border", "border crossing", ""), ("length_km", "km", ".0f"),
-                          ("travel_time_h", "hours", ".1f"), ("mu", "exp. incidents", ".3f"),
-                          ("p_pct", "P(disruption)", ">")]),
+                          ("length_km", "km", ".0f"), ("cost_h", "cost h", ".1f"),
+                          ("border_h", "of which border", ".1f"),
+                          ("m3_per_day", "m³/day", ",.0f"),
+                          ("round_trip_days", "round trip d", ".1f"),
+                          ("mu", "exp. incidents", ".3f"), ("p_pct", "P(disruption)", ">"),
+                          ("lost", "tankers lost/month", ">")]),
              "",
              f"Expected share of fuel volume whose route is disrupted (Σ share × P): "
-             f"{fmt_percent(ex.expected_share_disrupted)}", "",
-             f"Road links carrying the most volume-weighted risk (Σ share × mu), top {args.top}:",
-             table(ex.segments.to_dict("records"),
-                   [("label", "link", ""), ("length_km", "km", ".0f"),
-                    ("mu", "exp. incidents", ".3f"), ("share_using", "share using", ".3f"),
-                    ("volume_risk", "Σ share×mu", ".4f"), ("routes", "routes", "")])]
+             f"{fmt_percent(ex.expected_share_disrupted)}", ""]
+    lines += _supply_lines(ex.supply, "Fuel supply (baseline):")
+    lines += ["", f"Road links carrying the most volume-weighted risk (Σ share × mu), "
+              f"top {args.top}:",
+              table(ex.segments.to_dict("records"),
+                    [("label", "link", ""), ("length_km", "km", ".0f"),
+                     ("mu", "exp. incidents", ".3f"), ("share_using", "share using", ".3f"),
+                     ("volume_risk", "Σ share×mu", ".4f"), ("routes", "routes", "")])]
     if crit is not None:
         lines += ["", f"Criticality: links whose loss cuts off or diverts the most fuel volume "
-                  f"(top {args.top}; {crit.n_reroutes} reroutes):",
+                  f"(top {args.top}; {crit.n_reroutes} reroutes; hours of generalised cost):",
                   table(crit.links.head(args.top).to_dict("records"),
                         [("label", "link", ""), ("share_lost", "share lost", ".3f"),
                          ("share_detour", "share detouring", ".3f"),
@@ -262,6 +284,14 @@ def cmd_exposure(args: argparse.Namespace) -> int:
                          + (", access road of the route's origin or destination)"
                             if r.at_route_end else ")")
                          for r in spof.itertuples()) if len(spof) else ""))
+    if worst is not None:
+        lines += ["", f"The {args.worst_links} links whose joint loss cuts off the most import "
+                  "volume (greedy: each step adds the link that cuts most given the earlier "
+                  "ones; not guaranteed optimal):",
+                  table(worst.to_dict("records"),
+                        [("step", "step", "d"), ("label", "link", ""),
+                         ("share_cut", "share cut off (cumulative)", ".3f"),
+                         ("extra_hours_weighted", "Σ share×Δh", "+.2f")])]
     lines += _assumption_lines(ex.assumptions, ex.notes)
     print("\n".join(lines))
     return 0
@@ -301,8 +331,9 @@ def _list_presets(presets, as_json: bool) -> int:
 
 def cmd_scenario(args: argparse.Namespace) -> int:
     from routerisk.incidents.io import load_catalogue
+    from routerisk.supply.damage import od_losses, places_cut_off
     from routerisk.supply.scenario_spec import load_presets
-    from routerisk.supply.scenarios import run_scenario
+    from routerisk.supply.scenarios import closed_edges, resolve_closures, run_scenario
 
     presets = load_presets()
     if args.list:
@@ -312,54 +343,19 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         raise SpecError("no closure given: name a PRESET (see --list) or use --blockade, "
                         "--close-road or --ban")
     spec = _spec(args)
-    from routerisk.supply.scenarios import resolve_closures
-
+    cost, supply = _cost(args), _supply(args)
     G = risk_graph(args)
     closures = resolve_closures(G, scenario, presets=presets, catalogue=load_catalogue(),
                                 strict=args.strict)
     res = run_scenario(G, scenario, spec, presets=presets, strict=args.strict,
-                       closures=closures)
+                       closures=closures, cost=cost, supply=supply)
+    od = od_losses(G, closed_edges(res.closures), cost=cost)
     if args.json:
-        print_json({"as_of": G.graph.get("risk_as_of"), **_history_json(G), **res.to_dict(G)})
+        print_json({"as_of": G.graph.get("risk_as_of"), **_history_json(G), **res.to_dict(G),
+                    "od_losses": od.to_dict("records"),
+                    "places_cut_off": places_cut_off(od)})
         return 0
-    lines = [f"Scenario {scenario.name}: {scenario.title or 'custom closures'} — {_header(G)}"]
-    lines += _history_text(G)
-    lines += [f"  source: {s}" for s in scenario.sources]
-    lines.append("\nClosures:")
-    for c in res.closures:
-        d = c.to_dict(G)
-        lines.append(f"  - {c.kind} {c.target}: {c.detail}; {d['pieces_closed']} road pieces "
-                     f"on {d['links_closed']} links"
-                     + (f" ({'; '.join(d['roads'])})" if d["roads"] else "")
-                     + (f"; hits {', '.join(c.routes_hit)}" if c.routes_hit
-                        else "; hits no import route"))
-    if scenario.bans:
-        lines.append(f"  - ban on fuel imports from {', '.join(scenario.bans)}")
-    rows = []
-    for r in res.routes.reset_index().to_dict("records"):
-        rows.append({**r, "share_pct": fmt_percent(r["share"]), "p0": fmt_percent(r["p_disrupt"]),
-                     "p1": fmt_percent(r["new_p_disrupt"])})
-    lines += ["", table(rows, [("route", "route", ""), ("share_pct", "share", ">"),
-                               ("status", "status", ""), ("length_km", "km", ".0f"),
-                               ("new_length_km", "new km", ".0f"),
-                               ("detour_km", "detour km", "+.0f"),
-                               ("detour_h", "detour h", "+.1f"), ("p0", "P before", ">"),
-                               ("p1", "P after", ">"), ("cut_by", "hit by", "")])]
-    for r in rows:
-        if r["status"] == "detour" and r["new_towns"]:
-            lines.append(f"  {r['route']} detours via: {r['new_towns']}")
-    lines += ["",
-              f"Share of fuel volume cut off:     {fmt_percent(res.share_cut)}",
-              f"Share that must detour:           {fmt_percent(res.share_detour)}",
-              f"Share still arriving:             {fmt_percent(res.share_reaching)}",
-              f"Expected share disrupted (Σ share × P), baseline → scenario: "
-              f"{fmt_percent(res.expected_share_disrupted_baseline)} → "
-              f"{fmt_percent(res.expected_share_disrupted)} (cut routes not counted)"]
-    if res.warnings:
-        lines.append("\nWarnings:")
-        lines += [f"  ! {w}" for w in res.warnings]
-    lines += _assumption_lines(res.assumptions, res.notes)
-    print("\n".join(lines))
+    print("\n".join(scenario_lines(G, scenario, res, od, history=_history_text(G))))
     return 0
 
 
@@ -367,31 +363,33 @@ def cmd_route(args: argparse.Namespace) -> int:
     from routerisk.supply.routing import DEFAULT_RISK_AVERSION_H, route
 
     alpha = DEFAULT_RISK_AVERSION_H if args.risk_aversion is None else args.risk_aversion
+    cost = _cost(args)
     G = risk_graph(args)
     res = route(G, args.origin, args.destination, risk_aversion=alpha,
-                alternatives=args.alternatives)
+                alternatives=args.alternatives, cost=cost)
     if args.json:
         print_json({"as_of": G.graph.get("risk_as_of"), **_history_json(G), **res.to_dict()})
         return 0
 
     def row(label, opt):
         m = opt.metrics
-        out = {"route": label, "km": m.length_km, "h": m.travel_time_h, "mu": m.mu,
+        out = {"route": label, "km": m.length_km, "h": m.cost_h, "mu": m.mu,
                "p": fmt_percent(m.p_disrupt), "towns": _short(m.towns)}
         if opt.alpha_range is not None:
             lo, hi = opt.alpha_range
             out["alpha"] = f"{_num(lo)}–{'∞' if math.isinf(hi) else _num(hi)}"
         return out
 
-    rows = [row("fastest", res.fastest), row("safest", res.safest),
+    rows = [row("cheapest", res.fastest), row("safest", res.safest),
             row(f"recommended (α={alpha:g})", res.recommended)]
-    cols = [("route", "route", ""), ("km", "km", ".0f"), ("h", "hours", ".1f"),
+    cols = [("route", "route", ""), ("km", "km", ".0f"), ("h", "cost h", ".1f"),
             ("mu", "exp. incidents", ".3f"), ("p", "P(disruption)", ">"),
             ("towns", "via", "")]
     lines = [f"Routes {res.origin} → {res.destination} — {_header(G)}", *_history_text(G), "",
              table(rows, cols),
-             "", "Time–risk trade-off (routes minimising hours + α × expected incidents; "
-             "α in hours per incident):",
+             "", "Cost–risk trade-off (routes minimising cost hours + α × expected "
+             "incidents; α in hours per incident; cost = tanker driving time, border dwell "
+             "and crossing penalties of the cost model):",
              table([row(f"#{i + 1}", o) for i, o in enumerate(res.tradeoff)],
                    [cols[0], ("alpha", "α range", ""), *cols[1:]])]
     if res.alternatives:

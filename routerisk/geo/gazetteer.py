@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from routerisk.config import GAZETTEER_FILE, shared_file
+from routerisk.config import GAZETTEER_FILE, GAZETTEER_GULF_FILE, shared_file
 from routerisk.errors import GeocodeError
 from routerisk.geo.sphere import great_circle_km
 
@@ -65,9 +65,10 @@ def normalize_name(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"country_iso3": str, "name": str, "name_en": str,
-                                  "place": str})
+def _load(paths: tuple[str, ...]) -> pd.DataFrame:
+    frames = [pd.read_csv(p, dtype={"country_iso3": str, "name": str, "name_en": str,
+                                    "place": str}) for p in paths]
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     df = df.drop_duplicates(subset=["country_iso3", "osm_node_id"]).reset_index(drop=True)
     df["key"] = df["name"].fillna("").map(normalize_name)
     df["key_en"] = df["name_en"].fillna("").map(normalize_name)
@@ -82,7 +83,11 @@ def load_gazetteer(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     Parameters
     ----------
     path
-        Explicit CSV path; default: ``osm/places_west_africa_osm2019.csv`` in the shared data.
+        Explicit CSV path (that file alone); default: the two shared OSM gazetteers read
+        together, ``osm/places_west_africa_osm2019.csv`` (Mali, Senegal, Gambia, Côte
+        d'Ivoire, Guinea, Mauritania, Burkina Faso) and ``osm/places_gulf_niger_osm2019.csv``
+        (Ghana, Togo, Benin, Niger), both found through
+        :func:`routerisk.config.shared_file`.
 
     Returns
     -------
@@ -90,9 +95,13 @@ def load_gazetteer(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         Columns ``country_iso3, osm_node_id, lat, lon, name, name_en, place, population``
         plus the folded match keys ``key``, ``key_en`` and the class ``rank``.
     """
-    resolved = shared_file(GAZETTEER_FILE, path=path, what="OSM gazetteer",
-                           option="--gazetteer")
-    return _load(str(Path(resolved).resolve()))
+    if path is not None:
+        resolved = shared_file(GAZETTEER_FILE, path=path, what="OSM gazetteer",
+                               option="--gazetteer")
+        return _load((str(Path(resolved).resolve()),))
+    files = [shared_file(rel, what="OSM gazetteer", option="--gazetteer")
+             for rel in (GAZETTEER_FILE, GAZETTEER_GULF_FILE)]
+    return _load(tuple(str(Path(f).resolve()) for f in files))
 
 
 

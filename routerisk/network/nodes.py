@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -94,13 +94,42 @@ def path_length_m(G: nx.MultiDiGraph, path: list, weight: str = "length") -> flo
     return total
 
 
-def path_edges(G: nx.MultiDiGraph, path: list, weight: str = "travel_time"
-               ) -> list[tuple[Hashable, Hashable, Hashable]]:
-    """The ``(u, v, key)`` edges of a node path, picking the lightest parallel edge."""
-    edges = []
+def path_edges(G: nx.MultiDiGraph, path: Sequence[Hashable],
+               weight: str | Callable[[dict], float] = "travel_time", *,
+               closed: Collection[Edge] | None = None) -> list[Edge]:
+    """The ``(u, v, key)`` edges of a node path: the one function that turns a node path
+    into edges.
+
+    Between two consecutive nodes the parallel edge chosen is the cheapest open one under
+    ``weight``, which must be the weight the path was routed with, so that the edges are
+    those the router priced.
+
+    Parameters
+    ----------
+    G
+        Road graph.
+    path
+        Node sequence.
+    weight
+        Edge attribute name, or a function of an edge's attribute dict returning its cost.
+    closed
+        Edges ``(u, v, key)`` that may not be chosen.
+
+    Raises
+    ------
+    SpecError
+        When two consecutive nodes are not joined by an open edge.
+    """
+    cost = weight if callable(weight) else (
+        lambda d, _a=weight: float(d.get(_a, np.inf)))
+    edges: list[Edge] = []
     for u, v in zip(path[:-1], path[1:], strict=True):
-        k = min(G[u][v], key=lambda key: float(G[u][v][key].get(weight, np.inf)))
-        edges.append((u, v, k))
+        if not G.has_edge(u, v):
+            raise SpecError(f"the path is broken: no edge {u!r} -> {v!r} in the graph")
+        keys = [k for k in G[u][v] if not (closed and (u, v, k) in closed)]
+        if not keys:
+            raise SpecError(f"every edge {u!r} -> {v!r} of the path is closed")
+        edges.append((u, v, min(keys, key=lambda key: cost(G[u][v][key]))))
     return edges
 
 
@@ -112,6 +141,24 @@ def path_nodes(edges: Sequence[Edge]) -> list[Hashable]:
     if not edges:
         return []
     return [edges[0][0], *[e[1] for e in edges]]
+
+
+def erase_loops(path: Sequence[Hashable]) -> list[Hashable]:
+    """A simple path from a walk: every loop ``a … a`` is cut out (chronological loop
+    erasure), so no node repeats. With non-negative edge costs the result costs no more
+    than the walk."""
+    out: list[Hashable] = []
+    where: dict[Hashable, int] = {}
+    for n in path:
+        if n in where:
+            i = where[n]
+            for m in out[i + 1:]:
+                del where[m]
+            del out[i + 1:]
+        else:
+            where[n] = len(out)
+            out.append(n)
+    return out
 
 
 def edge_line(G: nx.MultiDiGraph, u: Hashable, v: Hashable, k: Hashable) -> LineString:

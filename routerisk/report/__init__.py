@@ -181,7 +181,8 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
 
     # fuel exposure and scenarios ------------------------------------------------------
     fuel = timer.run("fuel exposure", g.gather_fuel, G)
-    scen = timer.run("scenarios", g.gather_scenarios, G)
+    scen = timer.run("scenarios", g.gather_scenarios, G,
+                     baseline=getattr(getattr(fuel, "exposure", None), "baseline", None))
     exposure_sec = s.exposure_section(fuel_html=s.fuel_block(fuel, horizon_days=horizon_days),
                                       scenario_html=s.scenario_block(scen))
 

@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiLineString
 
-from routerisk._output import fmt_percent
+from routerisk._output import fmt_int, fmt_percent
 from routerisk.errors import RouteRiskError
 from routerisk.geo.projection import STUDY_CRS
 
@@ -304,10 +304,18 @@ def gather_fuel(G: nx.MultiDiGraph) -> FuelData:
     import routerisk.supply.exposure as fuel
     exp = fuel.exposure(G, top_segments=15)
     table = exp.routes.reset_index()
-    geoms = [_path_geometry(G, exp.paths[name]) for name in table["route"]]
-    routes = gpd.GeoDataFrame(table.rename(columns={"travel_time_h": "hours"}),
+    geoms = [_path_geometry(G, exp.baseline.metrics[name].edges) for name in table["route"]]
+    routes = gpd.GeoDataFrame(table.rename(columns={"cost_h": "hours"}),
                               geometry=geoms, crs="EPSG:4326")
     return FuelData(exp, routes)
+
+
+def scen_assumptions(baseline: Any) -> list[str]:
+    """Ids of the named assumptions behind the scenario figures."""
+    from routerisk.supply.exposure import all_assumptions
+    from routerisk.supply.logistics import load_supply
+
+    return list(all_assumptions(baseline.spec, baseline.cost, load_supply()))
 
 
 # --------------------------------------------------------------------------- backtest
@@ -351,20 +359,31 @@ def scenario_preset_names() -> list[str]:
     return list(load_presets().scenarios)
 
 
-def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
-    """Run every preset of ``networks/scenarios.toml`` (:func:`routerisk.scenarios.run_scenario`)
-    on the risk-annotated graph, against the baseline."""
+def gather_scenarios(G: nx.MultiDiGraph, *, baseline: Any = None) -> ScenarioData:
+    """Run every preset of ``scenarios.toml``
+    (:func:`routerisk.supply.scenarios.run_scenario`) on the risk-annotated graph, against
+    the baseline (routed once, or the exposure's ``baseline`` when given)."""
     import routerisk.supply.scenarios as scen
     from routerisk.incidents.io import load_catalogue
+    from routerisk.supply.exposure import compute_baseline
+    from routerisk.supply.fuel_routes import load_routes
     from routerisk.supply.scenario_spec import load_presets
 
     presets = load_presets()
     catalogue = load_catalogue()
     rows, closure_rows, closure_geoms = [], [], []
     notes: list[str] = []
-    for name, sc in presets.scenarios.items():
+    if baseline is None:
         try:
-            res = scen.run_scenario(G, sc, presets=presets, catalogue=catalogue)
+            baseline = compute_baseline(G, load_routes(), towns=False)
+        except RouteRiskError as exc:
+            notes.append(f"the import routes could not be routed: {exc}")
+    for name, sc in presets.scenarios.items():
+        if baseline is None:
+            break
+        try:
+            res = scen.run_scenario(G, sc, presets=presets, catalogue=catalogue,
+                                    baseline=baseline)
         except RouteRiskError as exc:
             notes.append(f"scenario {name}: could not be run: {exc}")
             continue
@@ -375,7 +394,9 @@ def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
                 reach.append(f"{route}")
             elif r["status"] == "detour":
                 reach.append(f"{route} (detour {r['detour_km']:+,.0f} km, "
-                             f"{r['detour_h']:+.1f} h, P {fmt_percent(r['new_p_disrupt'])})")
+                             f"{r['detour_h']:+.1f} h of cost, "
+                             f"{r['m3_per_day_arriving']:,.0f} m³/day arriving, "
+                             f"P on the new road {fmt_percent(r['new_p_disrupt'])})")
         cut = [f"{route} ({r['cut_by']})" for route, r in t.iterrows()
                if r["status"] in ("cut", "banned")]
         rows.append({"scenario": name, "title": sc.title,
@@ -383,6 +404,10 @@ def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
                      "share_detour": res.share_detour,
                      "expected_share_disrupted_baseline": res.expected_share_disrupted_baseline,
                      "expected_share_disrupted": res.expected_share_disrupted,
+                     "m3_per_day": res.supply["arriving_m3_per_day"],
+                     "share_of_demand": res.supply["share_of_demand_arriving"],
+                     "days_of_cover": res.supply["days_of_cover"],
+                     "extra_tanker_days": res.supply["extra_tanker_days_per_day"],
                      "routes_reaching": "; ".join(reach) or "none",
                      "routes_cut": "; ".join(cut) or "none",
                      "closures": "; ".join(f"{c.kind} {c.target}: {len(c.edges)} pieces"
@@ -402,12 +427,21 @@ def gather_scenarios(G: nx.MultiDiGraph) -> ScenarioData:
                                 crs="EPSG:4326") if closure_rows else None
     columns = {"scenario": "Scenario", "title": "What", "share_reaching": "Volume reaching",
                "share_cut": "Volume cut off", "share_detour": "Volume detouring",
-               "expected_share_disrupted": "Σ share × P under scenario",
+               "expected_share_disrupted": "Share disrupted (closures count; cut off apart)",
+               "m3_per_day": "m³/day arriving", "share_of_demand": "Share of demand",
+               "days_of_cover": "Days until the Bamako stock runs out",
+               "extra_tanker_days": "Extra tanker-days per day",
                "routes_reaching": "Routes still reaching Bamako", "routes_cut": "Routes cut"}
     formats = {c: fmt_percent for c in ("share_reaching", "share_cut", "share_detour",
-                                         "expected_share_disrupted")}
+                                         "expected_share_disrupted", "share_of_demand")}
+    formats.update(m3_per_day=fmt_int, extra_tanker_days=lambda v: f"{v:+,.1f}",
+                   days_of_cover=lambda v: "not drawn down" if v is None or v != v
+                   else f"{v:,.1f}")
     chart = {"share_cut": "volume cut off", "share_detour": "volume forced to detour",
-             "expected_share_disrupted": "Σ share × P(disrupted) of what still arrives"}
+             "expected_share_disrupted": "share disrupted of what still arrives"}
+    if baseline is not None:
+        notes.append("Assumptions of the fuel supply figures: " + "; ".join(
+            f"[{k}]" for k in scen_assumptions(baseline)) + " (see docs/exposure.md)")
     prov = [f"Scenario {r['scenario']}: {r['title']}" for r in rows]
     return ScenarioData(table, columns, formats, chart, closures, notes, prov)
 

@@ -141,14 +141,24 @@ def fuel_block(fuel: Any, *, horizon_days: int) -> str:
     routes = fuel.routes
     parts = [_kpi(fmt_percent(exp.expected_share_disrupted),
                   f"expected share of fuel volume whose route is disrupted, {horizon_days} d")]
+    sup = getattr(exp, "supply", None) or {}
+    if sup:
+        parts.append(_kpi(f"{sup['fleet_tankers']:,.0f}",
+                          f"tankers in service for {sup['demand_m3_per_day']:,.0f} m³/day"))
+        parts.append(_kpi(f"{sup['tankers_lost_per_month']:.1f}",
+                          "expected tankers lost per month (loss assumption S5)"))
     parts.append(html_table(
         routes, table_id="fuel-routes",
         columns={"route": "Route", "border": "Border crossing",
-                 "share": "Share of imports", "length_km": "Length (km)", "hours": "Hours",
-                 "mu": "μ",
-                 "p_disrupt": "P(disrupted)", "volume_at_risk": "Share × P"},
+                 "share": "Share of imports", "length_km": "Length (km)",
+                 "hours": "Cost (h, incl. border)", "m3_per_day": "m³/day",
+                 "round_trip_days": "Round trip (days)", "mu": "μ",
+                 "p_disrupt": "P(disrupted)", "volume_at_risk": "Share × P",
+                 "tankers_lost_per_month": "Tankers lost / month"},
         formats={"share": fmt_percent, "length_km": fmt_km, "hours": fmt_km, "mu": fmt_sig,
-                 "p_disrupt": fmt_percent, "volume_at_risk": fmt_percent}))
+                 "m3_per_day": fmt_int, "round_trip_days": fmt_sig,
+                 "p_disrupt": fmt_percent, "volume_at_risk": fmt_percent,
+                 "tankers_lost_per_month": fmt_sig}))
     png = _charts.share_bar_chart(
         routes, label="route", title="Fuel-import routes: share, P(disrupted), share × P",
         columns={"share": "share of imports", "p_disrupt": f"P(disrupted), {horizon_days} d",

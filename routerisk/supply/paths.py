@@ -1,6 +1,7 @@
-"""Edge weights and paths on a risk-annotated road graph: fastest, safest and
-time–risk weights that skip closed edges, shortest paths, the parent *link* of a
-segmented piece, and path metrics (km, hours, μ, P, towns)."""
+"""Edge weights and paths on a risk-annotated road graph: the generalised-cost, fastest,
+safest and cost–risk weights that skip closed edges, shortest paths as node lists (edges
+from :func:`routerisk.network.nodes.path_edges`), simple paths through stops, the parent
+*link* of a segmented piece, and path metrics (km, hours, cost, μ, P, towns)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ import networkx as nx
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, SpecError
 from routerisk.network.naming import towns_passed
-from routerisk.network.nodes import path_nodes
+from routerisk.network.nodes import erase_loops, path_edges
 
 log = logging.getLogger(__name__)
-
 
 from routerisk.network.nodes import Edge  # noqa: E402
 
@@ -66,21 +66,42 @@ def attr_weight(name: str) -> WeightFn:
     return lambda d: float(d[name])
 
 
-def time_risk_weight(risk_aversion: float, *, tie: float = 0.0) -> WeightFn:
-    """Weight ``hours + risk_aversion · mu`` (``risk_aversion`` in hours per incident)."""
+def cost_weight(G: nx.MultiDiGraph, cost=None) -> WeightFn:
+    """Generalised tanker cost of an edge in hours (:class:`routerisk.supply.cost.CostModel`,
+    default :func:`routerisk.supply.cost.default_cost`)."""
+    from routerisk.supply.cost import check_cost
+
+    return check_cost(cost).weight(G)
+
+
+def time_risk_weight(risk_aversion: float, *, tie: float = 0.0,
+                     hours: WeightFn | None = None) -> WeightFn:
+    """Weight ``hours + risk_aversion · mu`` (``risk_aversion`` in hours per incident).
+
+    ``hours`` is the cost in hours of an edge (default: its ``travel_time``); pass
+    :func:`cost_weight` to trade the generalised cost against risk."""
     if not (risk_aversion >= 0 and math.isfinite(risk_aversion)):
         raise SpecError(f"risk aversion must be a finite number >= 0; got {risk_aversion!r}")
-    return lambda d: float(d["travel_time"]) / 3600.0 + risk_aversion * float(d["mu"]) + tie
+    h = hours or (lambda d: float(d["travel_time"]) / 3600.0)
+    return lambda d: h(d) + risk_aversion * float(d["mu"]) + tie
 
 
-def fastest_weight() -> WeightFn:
-    """Travel time in hours, ties broken towards lower ``mu``."""
-    return lambda d: float(d["travel_time"]) / 3600.0 + 1e-9 * float(d.get("mu", 0.0))
+def fastest_weight(hours: WeightFn | None = None) -> WeightFn:
+    """Cost in hours (default: travel time), ties broken towards lower ``mu``."""
+    h = hours or (lambda d: float(d["travel_time"]) / 3600.0)
+    return lambda d: h(d) + 1e-9 * float(d.get("mu", 0.0))
 
 
-def safest_weight() -> WeightFn:
-    """Expected incidents ``mu``, ties broken towards shorter time."""
-    return lambda d: float(d["mu"]) + 1e-9 * float(d["travel_time"]) / 3600.0
+def cheapest_weight(G: nx.MultiDiGraph, cost=None) -> WeightFn:
+    """Generalised cost in hours, ties broken towards lower ``mu``: the weight every import
+    route, detour, criticality and scenario is routed with."""
+    return fastest_weight(cost_weight(G, cost))
+
+
+def safest_weight(hours: WeightFn | None = None) -> WeightFn:
+    """Expected incidents ``mu``, ties broken towards lower cost in hours."""
+    h = hours or (lambda d: float(d["travel_time"]) / 3600.0)
+    return lambda d: float(d["mu"]) + 1e-9 * h(d)
 
 
 def _nx_weight(weight: WeightFn, closed: Collection[Edge] | None = None,
@@ -105,22 +126,11 @@ def _nx_weight(weight: WeightFn, closed: Collection[Edge] | None = None,
     return w
 
 
-def best_key(G: nx.MultiDiGraph, u: Hashable, v: Hashable, weight: WeightFn,
-             closed: Collection[Edge] | None = None,
-             factor: dict[Edge, float] | None = None) -> Hashable:
-    """Key of the cheapest open parallel edge ``u→v``."""
-    factor = factor or {}
-    keys = [(weight(d) * factor.get((u, v, k), 1.0), k) for k, d in G[u][v].items()
-            if not (closed and (u, v, k) in closed)]
-    if not keys:
-        raise NoRouteError(f"every edge {u}->{v} is closed")
-    return min(keys, key=lambda t: t[0])[1]
-
-
 def shortest_path(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
                   weight: WeightFn, closed: Collection[Edge] | None = None,
-                  factor: dict[Edge, float] | None = None) -> list[Edge]:
-    """Cheapest path as a list of edges ``(u, v, key)``.
+                  factor: dict[Edge, float] | None = None) -> list[Hashable]:
+    """Cheapest path as a list of nodes (turn it into edges with
+    :func:`routerisk.network.nodes.path_edges` and the same ``weight`` and ``closed``).
 
     Parameters
     ----------
@@ -146,22 +156,42 @@ def shortest_path(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
         if n not in G:
             raise NodeNotFoundError(f"node {n!r} is not in the road graph")
     if source == target:
-        return []
+        return [source]
     try:
-        nodes = nx.dijkstra_path(G, source, target, weight=_nx_weight(weight, closed, factor))
+        return nx.dijkstra_path(G, source, target, weight=_nx_weight(weight, closed, factor))
     except nx.NetworkXNoPath as exc:
         raise NoRouteError(f"no open road from node {source!r} to node {target!r}") from exc
-    return [(u, v, best_key(G, u, v, weight, closed, factor))
-            for u, v in zip(nodes[:-1], nodes[1:], strict=True)]
+
+
+def edges_of(G: nx.MultiDiGraph, nodes: Sequence[Hashable], *, weight: WeightFn,
+             closed: Collection[Edge] | None = None,
+             factor: dict[Edge, float] | None = None) -> list[Edge]:
+    """:func:`routerisk.network.nodes.path_edges` under a search's weight, closures and
+    penalty factors (the parallel edge chosen is the one the search priced)."""
+    if not factor:
+        return path_edges(G, nodes, weight, closed=closed)
+    out: list[Edge] = []
+    for u, v in zip(nodes[:-1], nodes[1:], strict=True):
+        keys = [k for k in G[u][v] if not (closed and (u, v, k) in closed)]
+        if not keys:
+            raise NoRouteError(f"every edge {u}->{v} is closed")
+        out.append((u, v, min(keys, key=lambda k, u=u, v=v:
+                              weight(G[u][v][k]) * factor.get((u, v, k), 1.0))))
+    return out
 
 
 def path_through(G: nx.MultiDiGraph, stops: Sequence[Hashable], *, weight: WeightFn,
-                 closed: Collection[Edge] | None = None) -> list[Edge]:
-    """Cheapest path visiting ``stops`` in order (concatenation of cheapest legs)."""
-    edges: list[Edge] = []
+                 closed: Collection[Edge] | None = None) -> list[Hashable]:
+    """Cheapest path visiting ``stops`` in order, as a simple node path.
+
+    The cheapest legs are joined and every loop is cut out
+    (:func:`routerisk.network.nodes.erase_loops`): a stop that lies on a spur off the road
+    (the road goes to it and comes back) is passed at the junction instead of visited, so
+    no node repeats."""
+    nodes: list[Hashable] = [stops[0]]
     for a, b in zip(stops[:-1], stops[1:], strict=True):
-        edges.extend(shortest_path(G, a, b, weight=weight, closed=closed))
-    return edges
+        nodes.extend(shortest_path(G, a, b, weight=weight, closed=closed)[1:])
+    return erase_loops(nodes)
 
 
 # --------------------------------------------------------------------------- links
@@ -190,14 +220,23 @@ def link_index(G: nx.MultiDiGraph) -> dict[Link, list[Edge]]:
 # --------------------------------------------------------------------------- metrics
 @dataclass
 class PathMetrics:
-    """Length, time and risk of one path.
+    """Length, time, generalised cost and risk of one path.
 
     Attributes
     ----------
+    nodes
+        The path as a node sequence (the public form of a path).
     edges
-        The path as ``(u, v, key)`` edges.
+        Its ``(u, v, key)`` edges, from :func:`routerisk.network.nodes.path_edges` under the
+        weight the path was routed with.
     length_km, travel_time_h
-        Road distance (km) and travel time (h).
+        Road distance (km) and the network's (car) travel time (h).
+    cost_h
+        Generalised tanker cost (h): driving under the tanker speed profile, border dwell
+        and crossing penalties (:class:`routerisk.supply.cost.CostModel`).
+    border_h
+        The border and customs dwell part of ``cost_h`` (h): the network's border times
+        and any undeclared-crossing penalty.
     mu
         Expected disrupting incidents over the risk horizon (Σ ``mu`` of the edges).
     p_disrupt
@@ -207,33 +246,59 @@ class PathMetrics:
         Towns near the path, in travel order.
     """
 
+    nodes: list[Hashable]
     edges: list[Edge]
     length_km: float
     travel_time_h: float
     mu: float
     p_disrupt: float
     towns: list[str] = field(default_factory=list)
-
-    @property
-    def nodes(self) -> list[Hashable]:
-        return path_nodes(self.edges)
+    cost_h: float = math.nan
+    border_h: float = math.nan
 
     def to_dict(self) -> dict:
         return {"length_km": round(self.length_km, 1),
                 "travel_time_h": round(self.travel_time_h, 2),
+                "cost_h": round(self.cost_h, 2), "border_h": round(self.border_h, 2),
                 "mu": self.mu, "p_disrupt": self.p_disrupt,
                 "towns": list(self.towns)}
 
 
-def path_metrics(G: nx.MultiDiGraph, edges: Sequence[Edge], *, towns: bool = True,
+def path_metrics(G: nx.MultiDiGraph, nodes: Sequence[Hashable], *, weight: WeightFn | None = None,
+                 closed: Collection[Edge] | None = None, cost=None, towns: bool = True,
                  gazetteer=None) -> PathMetrics:
-    """Sum length, travel time and ``mu`` over a path; P(disruption) = 1 − exp(−Σ mu)."""
+    """Length, travel time, generalised cost and ``mu`` of a node path.
+
+    Parameters
+    ----------
+    G
+        Risk-annotated road graph.
+    nodes
+        The path.
+    weight
+        The weight it was routed with (picks the parallel edges; default the generalised
+        cost of ``cost``).
+    closed
+        Edges it may not use.
+    cost
+        Cost model (default :func:`routerisk.supply.cost.default_cost`).
+    """
+    from routerisk.supply.cost import check_cost
+
+    model = check_cost(cost)
+    table = model.edge_costs(G)
+    if weight is None:
+        weight = fastest_weight(model.weight(G))
+    edges = path_edges(G, list(nodes), weight, closed=closed)
     length = sum(float(G.edges[e]["length"]) for e in edges)
     tt = sum(float(G.edges[e]["travel_time"]) for e in edges)
     mu = sum(float(G.edges[e].get("mu", 0.0) or 0.0) for e in edges)
-    names = towns_passed(G, path_nodes(edges), gazetteer=gazetteer) if towns else []
-    return PathMetrics(list(edges), length / 1000.0, tt / 3600.0, mu, 1.0 - math.exp(-mu),
-                       names)
+    cost_h = sum(table.total.get(id(G.edges[e]), 0.0) for e in edges)
+    border_h = sum(table.border.get(id(G.edges[e]), 0.0)
+                   + table.crossing.get(id(G.edges[e]), 0.0) for e in edges)
+    names = towns_passed(G, list(nodes), gazetteer=gazetteer, weight=weight) if towns else []
+    return PathMetrics(list(nodes), edges, length / 1000.0, tt / 3600.0, mu,
+                       1.0 - math.exp(-mu), names, cost_h, border_h)
 
 
 def _cost(G, edges, weight: WeightFn) -> float:

@@ -33,6 +33,7 @@ import networkx as nx
 import pandas as pd
 
 from routerisk.errors import NoRouteError, SpecError
+from routerisk.network.nodes import path_nodes
 from routerisk.supply.paths import (
     Edge,
     PathMetrics,
@@ -41,6 +42,8 @@ from routerisk.supply.paths import (
     _reverse_edge,
     attr_weight,
     check_risk_graph,
+    cost_weight,
+    edges_of,
     fastest_weight,
     horizon_days,
     overlap_fraction,
@@ -105,37 +108,41 @@ class RouteSearch:
 
 
 def tradeoff_routes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
-                    max_routes: int = 12, closed: Collection[Edge] | None = None
-                    ) -> list[tuple[list[Edge], tuple[float, float]]]:
+                    max_routes: int = 12, closed: Collection[Edge] | None = None,
+                    cost=None) -> list[tuple[list[Hashable], tuple[float, float]]]:
     """The distinct routes minimising ``hours + α · mu`` for some ``α ≥ 0``.
 
-    Found exactly by recursive bisection: between two known routes A (faster) and B (safer)
-    the breakpoint ``α* = (t_B − t_A) / (mu_A − mu_B)`` is tried; a route strictly cheaper
-    than both at ``α*`` is a new supported point, otherwise A and B are neighbours on the
-    front.
+    ``hours`` is the generalised cost (:class:`routerisk.supply.cost.CostModel`). Found
+    exactly by recursive bisection: between two known routes A (cheaper) and B (safer) the
+    breakpoint ``α* = (t_B − t_A) / (mu_A − mu_B)`` is tried; a route strictly cheaper than
+    both at ``α*`` is a new supported point, otherwise A and B are neighbours on the front.
 
     Returns
     -------
-    list of (edges, (alpha_lo, alpha_hi))
-        Fastest first, safest last, each with the range of ``α`` it is optimal over.
+    list of (nodes, (alpha_lo, alpha_hi))
+        Cheapest first, safest last, each with the range of ``α`` it is optimal over.
     """
-    fast = shortest_path(G, source, target, weight=fastest_weight(), closed=closed)
-    safe = shortest_path(G, source, target, weight=safest_weight(), closed=closed)
+    hours = cost_weight(G, cost)
+
+    def search(weight):
+        return tuple(edges_of(G, shortest_path(G, source, target, weight=weight,
+                                                closed=closed), weight=weight, closed=closed))
+
+    fast = search(fastest_weight(hours))
+    safe = search(safest_weight(hours))
 
     def tm(edges):
-        return (_cost(G, edges, attr_weight("travel_time")) / 3600.0,
-                _cost(G, edges, attr_weight("mu")))
+        return _cost(G, edges, hours), _cost(G, edges, attr_weight("mu"))
 
-    found = {tuple(fast): tm(fast), tuple(safe): tm(safe)}
-    stack = [(tuple(fast), tuple(safe))]
+    found = {fast: tm(fast), safe: tm(safe)}
+    stack = [(fast, safe)]
     while stack and len(found) < max_routes:
         a, b = stack.pop()
         (ta, ma), (tb, mb) = found[a], found[b]
         if ma - mb <= 1e-12 or tb - ta <= 1e-12:
             continue
         alpha = (tb - ta) / (ma - mb)
-        c = tuple(shortest_path(G, source, target, weight=time_risk_weight(alpha),
-                                closed=closed))
+        c = search(time_risk_weight(alpha, hours=hours))
         tc, mc = tm(list(c))
         if tc + alpha * mc < ta + alpha * ma - 1e-9 * (1 + ta + alpha * ma) and c not in found:
             found[c] = (tc, mc)
@@ -159,16 +166,17 @@ def tradeoff_routes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
         lo = 0.0 if i == 0 else (t - hull[i - 1][1][0]) / (hull[i - 1][1][1] - m)
         hi = (math.inf if i == len(hull) - 1
               else (hull[i + 1][1][0] - t) / (m - hull[i + 1][1][1]))
-        out.append((list(edges), (lo, hi)))
+        out.append((path_nodes(list(edges)) or [source], (lo, hi)))
     return out
 
 
 def alternative_routes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
-                       weight: WeightFn, k: int, first: Sequence[Edge] | None = None,
+                       weight: WeightFn, k: int, first: Sequence[Hashable] | None = None,
                        penalty: float = 0.6, max_overlap: float = 0.7,
                        max_stretch: float = 2.0, max_iter: int | None = None,
-                       closed: Collection[Edge] | None = None) -> list[list[Edge]]:
-    """Up to ``k`` genuinely different routes besides ``first``, by the penalty method.
+                       closed: Collection[Edge] | None = None) -> list[list[Hashable]]:
+    """Up to ``k`` genuinely different routes (node paths) besides ``first``, by the
+    penalty method.
 
     Parameters
     ----------
@@ -177,7 +185,7 @@ def alternative_routes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *
     k
         Number of alternatives wanted (besides ``first``).
     first
-        The best route (computed when not given); alternatives must differ from it.
+        The best route as nodes (computed when not given); alternatives must differ from it.
     penalty
         Each time an edge lies on a route found, its cost is multiplied by ``1 + penalty``.
     max_overlap
@@ -190,8 +198,9 @@ def alternative_routes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *
         return []
     if not (0 <= max_overlap < 1):
         raise SpecError(f"max_overlap must be in [0, 1); got {max_overlap}")
-    best = list(first) if first is not None else shortest_path(
+    first = list(first) if first is not None else shortest_path(
         G, source, target, weight=weight, closed=closed)
+    best = edges_of(G, first, weight=weight, closed=closed)
     best_cost = _cost(G, best, weight)
     kept: list[list[Edge]] = [best]
     factor: dict[Edge, float] = {}
@@ -209,10 +218,11 @@ def alternative_routes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *
         if len(kept) > k:
             break
         try:
-            cand = shortest_path(G, source, target, weight=weight, closed=closed,
-                                 factor=factor)
+            nodes = shortest_path(G, source, target, weight=weight, closed=closed,
+                                  factor=factor)
         except NoRouteError:
             break
+        cand = edges_of(G, nodes, weight=weight, closed=closed, factor=factor)
         bump(cand)
         if tuple(cand) in seen:
             continue
@@ -221,7 +231,7 @@ def alternative_routes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *
             continue
         if all(overlap_fraction(G, cand, other) <= max_overlap for other in kept):
             kept.append(cand)
-    return kept[1:]
+    return [path_nodes(e) for e in kept[1:]]
 
 
 def route_between_nodes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, *,
@@ -229,38 +239,40 @@ def route_between_nodes(G: nx.MultiDiGraph, source: Hashable, target: Hashable, 
                         max_overlap: float = 0.7, max_stretch: float = 2.0,
                         closed: Collection[Edge] | None = None, gazetteer=None,
                         origin_label: str | None = None,
-                        destination_label: str | None = None) -> RouteSearch:
+                        destination_label: str | None = None, cost=None) -> RouteSearch:
     """:func:`route` between two graph nodes (see there)."""
     check_risk_graph(G)
     if not isinstance(alternatives, int) or alternatives < 0:
         raise SpecError(f"alternatives must be an integer >= 0; got {alternatives!r}")
-    weight = time_risk_weight(risk_aversion)
-    trade = tradeoff_routes(G, source, target, closed=closed)
+    hours = cost_weight(G, cost)
+    weight = time_risk_weight(risk_aversion, hours=hours)
+    trade = tradeoff_routes(G, source, target, closed=closed, cost=cost)
 
-    def metrics(edges):
-        return path_metrics(G, edges, gazetteer=gazetteer)
+    def metrics(nodes, w=weight):
+        return path_metrics(G, nodes, weight=w, closed=closed, cost=cost, gazetteer=gazetteer)
 
-    fastest = RouteOption("fastest", metrics(trade[0][0]))
-    safest = RouteOption("safest", metrics(trade[-1][0]))
-    rec_edges = shortest_path(G, source, target, weight=weight, closed=closed)
-    recommended = RouteOption("recommended", metrics(rec_edges))
-    tradeoff = [RouteOption("trade-off", metrics(e) if e not in (trade[0][0], trade[-1][0])
-                            else (fastest.metrics if e == trade[0][0] else safest.metrics),
-                            alpha_range=r) for e, r in trade]
+    fastest = RouteOption("fastest", metrics(trade[0][0], fastest_weight(hours)))
+    safest = RouteOption("safest", metrics(trade[-1][0], safest_weight(hours)))
+    rec_nodes = shortest_path(G, source, target, weight=weight, closed=closed)
+    recommended = RouteOption("recommended", metrics(rec_nodes))
+    tradeoff = [RouteOption("trade-off", metrics(n) if n not in (trade[0][0], trade[-1][0])
+                            else (fastest.metrics if n == trade[0][0] else safest.metrics),
+                            alpha_range=r) for n, r in trade]
     alts = alternative_routes(G, source, target, weight=weight, k=alternatives,
-                              first=rec_edges, max_overlap=max_overlap,
+                              first=rec_nodes, max_overlap=max_overlap,
                               max_stretch=max_stretch, closed=closed)
     return RouteSearch(origin_label or str(source), destination_label or str(target),
                        float(risk_aversion), horizon_days(G), fastest, safest, recommended,
-                       tradeoff, [RouteOption("alternative", metrics(e)) for e in alts])
+                       tradeoff, [RouteOption("alternative", metrics(n)) for n in alts])
 
 
 def route(G: nx.MultiDiGraph, origin: str | tuple[float, float],
           destination: str | tuple[float, float], *,
           risk_aversion: float = DEFAULT_RISK_AVERSION_H, alternatives: int = 3,
           max_overlap: float = 0.7, max_stretch: float = 2.0,
-          closed: Collection[Edge] | None = None, gazetteer=None) -> RouteSearch:
-    """Fastest, safest, trade-off and alternative routes between two places.
+          closed: Collection[Edge] | None = None, gazetteer=None,
+          cost=None) -> RouteSearch:
+    """Cheapest, safest, trade-off and alternative routes between two places.
 
     Parameters
     ----------
@@ -281,6 +293,10 @@ def route(G: nx.MultiDiGraph, origin: str | tuple[float, float],
         Edges that may not be used (e.g. from a scenario).
     gazetteer
         Gazetteer frame for names and towns passed (default: the shared one).
+    cost
+        Generalised cost model (default :func:`routerisk.supply.cost.default_cost`): the
+        *fastest* route is the cheapest under it, and the hours traded against risk are
+        its hours.
 
     Returns
     -------
@@ -305,7 +321,7 @@ def route(G: nx.MultiDiGraph, origin: str | tuple[float, float],
                                    alternatives=alternatives, max_overlap=max_overlap,
                                    max_stretch=max_stretch, closed=closed,
                                    gazetteer=gazetteer, origin_label=a.name,
-                                   destination_label=b.name)
+                                   destination_label=b.name, cost=cost)
     except NoRouteError as exc:
         raise NoRouteError(f"no road connects '{a.query}' to '{b.query}' on this network"
                            f"{' with the closures given' if closed else ''}") from exc
