@@ -310,14 +310,6 @@ def gather_fuel(G: nx.MultiDiGraph) -> FuelData:
     return FuelData(exp, routes)
 
 
-def scen_assumptions(baseline: Any) -> list[str]:
-    """Ids of the named assumptions behind the scenario figures."""
-    from routerisk.supply.exposure import all_assumptions
-    from routerisk.supply.logistics import load_supply
-
-    return list(all_assumptions(baseline.spec, baseline.cost, load_supply()))
-
-
 # --------------------------------------------------------------------------- backtest
 def gather_backtest(G: nx.MultiDiGraph, *, acled: str | os.PathLike[str] | None,
                     as_of: str, horizon_days: int) -> Any:
@@ -371,7 +363,7 @@ def gather_scenarios(G: nx.MultiDiGraph, *, baseline: Any = None) -> ScenarioDat
 
     presets = load_presets()
     catalogue = load_catalogue()
-    rows, closure_rows, closure_geoms = [], [], []
+    rows, closure_rows, closure_geoms, results = [], [], [], []
     notes: list[str] = []
     if baseline is None:
         try:
@@ -384,6 +376,7 @@ def gather_scenarios(G: nx.MultiDiGraph, *, baseline: Any = None) -> ScenarioDat
         try:
             res = scen.run_scenario(G, sc, presets=presets, catalogue=catalogue,
                                     baseline=baseline)
+            results.append(res)
         except RouteRiskError as exc:
             notes.append(f"scenario {name}: could not be run: {exc}")
             continue
@@ -439,9 +432,10 @@ def gather_scenarios(G: nx.MultiDiGraph, *, baseline: Any = None) -> ScenarioDat
                    else f"{v:,.1f}")
     chart = {"share_cut": "volume cut off", "share_detour": "volume forced to detour",
              "expected_share_disrupted": "share disrupted of what still arrives"}
-    if baseline is not None:
-        notes.append("Assumptions of the fuel supply figures: " + "; ".join(
-            f"[{k}]" for k in scen_assumptions(baseline)) + " (see docs/exposure.md)")
+    used = {k for r in results for k in r.assumptions}
+    if used:
+        notes.append("Assumptions of the fuel supply figures: "
+                     + "; ".join(f"[{k}]" for k in sorted(used)) + " (see docs/exposure.md)")
     prov = [f"Scenario {r['scenario']}: {r['title']}" for r in rows]
     return ScenarioData(table, columns, formats, chart, closures, notes, prov)
 
