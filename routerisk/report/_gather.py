@@ -387,9 +387,7 @@ def gather_scenarios(G: nx.MultiDiGraph, *, baseline: Any = None) -> ScenarioDat
                 reach.append(f"{route}")
             elif r["status"] == "detour":
                 reach.append(f"{route} (detour {r['detour_km']:+,.0f} km, "
-                             f"{r['detour_h']:+.1f} h of cost, "
-                             f"{r['m3_per_day_arriving']:,.0f} m³/day arriving, "
-                             f"P on the new road {fmt_percent(r['new_p_disrupt'])})")
+                             f"{r['detour_h']:+.1f} h)")
         cut = [f"{route} ({r['cut_by']})" for route, r in t.iterrows()
                if r["status"] in ("cut", "banned")]
         rows.append({"scenario": name, "title": sc.title,
@@ -418,12 +416,10 @@ def gather_scenarios(G: nx.MultiDiGraph, *, baseline: Any = None) -> ScenarioDat
     table = pd.DataFrame(rows)
     closures = gpd.GeoDataFrame(pd.DataFrame(closure_rows), geometry=closure_geoms,
                                 crs="EPSG:4326") if closure_rows else None
-    columns = {"scenario": "Scenario", "title": "What", "share_reaching": "Volume reaching",
-               "share_cut": "Volume cut off", "share_detour": "Volume detouring",
-               "expected_share_disrupted": "Share disrupted (closures count; cut off apart)",
-               "m3_per_day": "m³/day arriving", "share_of_demand": "Share of demand",
-               "days_of_cover": "Days until the Bamako stock runs out",
-               "extra_tanker_days": "Extra tanker-days per day",
+    columns = {"scenario": "Scenario", "share_cut": "Volume cut off",
+               "share_detour": "Volume detouring",
+               "expected_share_disrupted": "Disrupted (closures count)",
+               "m3_per_day": "m³/day arriving", "days_of_cover": "Days of stock",
                "routes_reaching": "Routes still reaching Bamako", "routes_cut": "Routes cut"}
     formats = {c: fmt_percent for c in ("share_reaching", "share_cut", "share_detour",
                                          "expected_share_disrupted", "share_of_demand")}

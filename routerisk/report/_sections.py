@@ -150,10 +150,9 @@ def fuel_block(fuel: Any, *, horizon_days: int) -> str:
     parts.append(html_table(
         routes, table_id="fuel-routes",
         columns={"route": "Route", "border": "Border crossing",
-                 "share": "Share of imports", "length_km": "Length (km)",
-                 "hours": "Cost (h, incl. border)", "m3_per_day": "m³/day",
-                 "round_trip_days": "Round trip (days)", "mu": "μ",
-                 "p_disrupt": "P(disrupted)", "volume_at_risk": "Share × P",
+                 "share": "Share of imports", "hours": "Cost (h, with border)",
+                 "m3_per_day": "m³/day",
+                 "round_trip_days": "Round trip (days)", "p_disrupt": "P(disrupted)",
                  "tankers_lost_per_month": "Tankers lost / month"},
         formats={"share": fmt_percent, "length_km": fmt_km, "hours": fmt_km, "mu": fmt_sig,
                  "m3_per_day": fmt_int, "round_trip_days": fmt_sig,
@@ -197,8 +196,9 @@ def exposure_section(*, fuel_html: str, scenario_html: str) -> Section:
     """Fuel exposure and the seed scenarios side by side."""
     body = (_p("Left: how exposed Mali's fuel imports are under the current risk, per import "
                "route and overall. Right: the seed blockade and import-ban scenarios against "
-               "that baseline (which routes still reach Bamako, volume cut off, volume "
-               "forced to detour).")
+               "that baseline (which routes still reach Bamako, volume cut off apart from "
+               "volume disrupted, fuel arriving in m³/day and the days until the Bamako "
+               "stock runs out; every assumption is in the provenance).")
             + "<div class='side'><div><h3>Fuel-import exposure</h3>" + fuel_html
             + "</div><div><h3>Seed scenarios</h3>" + scenario_html + "</div></div>")
     return Section("exposure", "Fuel exposure and scenarios", body)
