@@ -21,6 +21,7 @@ from routerisk.errors import RouteRiskError
 COMMAND_MODULES: tuple[str, ...] = (
     "routerisk.cli.network",
     "routerisk.cli.incidents",
+    "routerisk.cli.model",
     "routerisk.cli.score",
     "routerisk.cli.exposure",
     "routerisk.cli.report",

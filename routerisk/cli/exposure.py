@@ -23,13 +23,11 @@ incidents, or on ``--incidents`` files, as of ``--as-of``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import math
-from functools import lru_cache
 
 from routerisk._output import fmt_percent, print_json
-from routerisk.cli import _args, _history
+from routerisk.cli import _args, _history, _model
 from routerisk.cli._text import (
     _assumption_lines,
     _header,
@@ -53,6 +51,8 @@ def _risk_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--incidents", nargs="+", default=None, metavar="FILE",
                    help="incident files (default: the project catalogue + the shared ACLED "
                         "file)")
+    _model.add_model_option(g)
+    _model.add_network_option(g)
 
 
 def _route_options(p: argparse.ArgumentParser) -> None:
@@ -166,40 +166,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # --------------------------------------------------------------------------- model
-def _fitted_model(as_of: dt.date | None, files: tuple[str, ...] | None):
-    """The hazard model fitted for the options (cached with :func:`_fitted`)."""
-    return _fitted(as_of, files)[0]
-
-
-@lru_cache(maxsize=4)
-def _fitted(as_of: dt.date | None, files: tuple[str, ...] | None):
-    """(model, history note) fitted on the default incidents or ``files`` as of ``as_of``."""
-    from routerisk.incidents.coverage import forecast_note
-    from routerisk.incidents.io import combine, default_incidents, read_incidents
-    from routerisk.model.hazard import HazardModel
-    from routerisk.network.io import load_study_network
-
-    if files:
-        incidents = combine([read_incidents(f) for f in files])
-    else:
-        incidents = default_incidents()
-    log.info("fitting the hazard model on %d incidents", len(incidents))
-    model = HazardModel().fit(incidents, as_of=as_of, G=load_study_network())
-    return model, forecast_note(incidents, model.as_of_)
-
-
 def risk_graph(args: argparse.Namespace):
-    """The study network annotated with risk for the command's options.
+    """The road graph of ``--network`` (default the study network) annotated with risk.
 
     ``G.graph["history"]`` holds the :class:`~routerisk.incidents.coverage.HistoryNote` of
-    the fit (as a dict); its warning, if any, is printed on stderr with the command's output
-    (:func:`_history_json`, :func:`_history_text`), so that an error stays one line."""
+    the fit (as a dict; saved with a ``--model``); its warning, if any, is printed on stderr
+    with the command's output (:func:`_history_json`, :func:`_history_text`), so that an
+    error stays one line."""
     from routerisk.supply.routing import risk_network
 
-    files = tuple(args.incidents) if args.incidents else None
-    model, note = _fitted(args.as_of, files)
-    G = risk_network(model=model, horizon_days=args.horizon_days)
-    G.graph["history"] = note.to_dict()
+    model, info = _model.model(args)
+    G = risk_network(model=model, G=_model.graph(args), horizon_days=args.horizon_days)
+    if info.get("history") is not None:
+        G.graph["history"] = info["history"]
     return G
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 
 from routerisk._output import print_json
-from routerisk.cli import _args
+from routerisk.cli import _args, _model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,8 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                       "and its fastest route through the waypoints.")
     info.add_argument("--corridor", required=True, metavar="NAME",
                       help="corridor name (see 'routerisk corridors')")
-    info.add_argument("--network", metavar="PATH", default=None,
-                      help="road graph GraphML (default: the shared trunk network)")
+    _model.add_network_option(info)
     info.add_argument("--max-segment-km", type=_args.km, default=10.0, metavar="KM",
                       help="cut roads into pieces of at most KM km (default 10)")
     info.add_argument("--json", action="store_true", help="print JSON")
@@ -56,6 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="download the corridor's roads from the Overpass API (internet)")
     build.add_argument("--max-segment-km", type=_args.km, default=10.0, metavar="KM",
                        help="cut roads into pieces of at most KM km (default 10)")
+    build.add_argument("--all-roads", action="store_true",
+                       help="keep the full drivable network (adds unclassified, residential, "
+                            "living streets) instead of motorway ... tertiary")
+    build.add_argument("--out", metavar="FILE", default=None,
+                       help="also write the corridor graph to FILE (.graphml), ready for "
+                            "--network of every command")
     build.add_argument("--refresh", action="store_true", help="rebuild even when cached")
     build.add_argument("--cache-dir", metavar="DIR", default=None,
                        help="where built graphs are cached (default networks/cache)")
@@ -133,17 +138,34 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build (or reload) a corridor graph from OSM data and summarise it."""
+    from routerisk.errors import SpecError
     from routerisk.network.corridor_graph import corridor_summary
     from routerisk.network.corridors import get_corridor
+    from routerisk.network.io import load_any_graph, save_graph
     from routerisk.network.osm import build_corridor_network
-    from routerisk.network.segments import segmentize
 
+    if args.out is not None and not args.out.lower().endswith(".graphml"):
+        raise SpecError(f"--out {args.out}: the corridor graph is written as GraphML; "
+                        "give a file name ending in .graphml")
     corridor = get_corridor(args.corridor)
     G = build_corridor_network(corridor, osm_file=args.osm_file, pbf_file=args.pbf_file,
                                overpass=args.overpass, refresh=args.refresh,
-                               cache_dir=args.cache_dir)
-    summary = corridor_summary(segmentize(G, args.max_segment_km * 1000), corridor)
-    summary["cache"] = G.graph.get("cache_path", "")
+                               cache_dir=args.cache_dir,
+                               roads="drive" if args.all_roads else "major")
+    cache = G.graph.get("cache_path", "")
+    if args.out is not None:
+        from pathlib import Path
+
+        out = Path(args.out)
+        tmp = out.with_name(f".{out.name}.tmp")
+        save_graph(G, tmp)
+        tmp.replace(out)
+    # the same clipping and cutting as every command applies to --network
+    S = load_any_graph(args.out or cache, max_segment_m=args.max_segment_km * 1000)
+    summary = corridor_summary(S, corridor)
+    summary["cache"] = cache
+    if args.out is not None:
+        summary["network"] = args.out
     summary["max_segment_limit_km"] = args.max_segment_km
     _emit(summary, args.json)
     return 0

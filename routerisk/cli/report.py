@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from routerisk.cli import _args
+from routerisk.cli import _args, _model
 from routerisk.errors import SpecError
 
 
@@ -35,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--incidents", nargs="+", default=None, metavar="FILE",
                    help="incident files (routerisk CSV/GeoJSON, ACLED, UCDP; default: the "
                         "project catalogue + the shared ACLED file)")
-    p.add_argument("--network", default=None, metavar="PATH",
-                   help="trunk network GraphML (default: the shared one)")
+    _model.add_network_option(p)
+    _model.add_model_option(p)
     p.add_argument("--no-backtest", action="store_true",
                    help="leave out the backtest (saves about half a minute; the page says "
                         "it was skipped)")
@@ -69,12 +69,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     for name in args.incidents or []:
         if not name.strip():
             raise SpecError("--incidents: empty file name")
+    model = _model.model(args)[0] if args.model else None
     result = build_report(
         args.out, as_of=args.as_of, horizon_days=args.horizon_days, incidents=args.incidents,
         network=args.network, backtest=not args.no_backtest,
         backtest_as_of=args.backtest_as_of, backtest_horizon_days=args.backtest_horizon_days,
         backtest_incidents=args.backtest_incidents, tiles=None if args.no_tiles else "osm",
-        compare=args.compare, pdf=args.pdf)
+        compare=args.compare, pdf=args.pdf, model=model)
     log = logging.getLogger(__name__)
     for item in result.missing:
         log.warning("not in the report: %s", item)

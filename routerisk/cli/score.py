@@ -18,7 +18,7 @@ import logging
 import math
 
 from routerisk._output import MISSING, _number, print_json
-from routerisk.cli import _args, _history
+from routerisk.cli import _args, _history, _model
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="forecast date (default: the day after the latest incident)")
     p.add_argument("--horizon-days", type=_args.positive_int, default=30, metavar="N",
                    help="horizon in days (default 30)")
-    p.add_argument("--network", metavar="PATH", default=None,
-                   help="road graph GraphML (default: the shared trunk network, clipped to "
-                        "the study area and cut into <= 10 km pieces)")
+    _model.add_network_option(p)
+    _model.add_model_option(p)
     p.add_argument("--n-boot", type=_args.non_negative_int, default=200, metavar="N",
                    help="bootstrap replicates for the interval (default 200; 0: none)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -61,8 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="forecast date: fit before it, test from it")
     b.add_argument("--horizon-days", type=_args.positive_int, required=True, metavar="N",
                    help="test window in days")
-    b.add_argument("--network", metavar="PATH", default=None,
-                   help="road graph GraphML (default: the study network)")
+    _model.add_network_option(b)
     b.add_argument("--radius-km", type=_args.km, default=10.0, metavar="R",
                    help="a test incident within R km of a segment makes it positive "
                         "(default 10)")
@@ -75,19 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # --- shared helpers -------------------------------------------------------------------------
 
 def _read_all(paths: list[str]):
-    from routerisk.incidents.io import combine, read_incidents
-
-    return combine([read_incidents(p) for p in paths], dedup=True)
-
-
-def _network(path: str | None):
-    from routerisk.network.io import default_network_path, load_graph, load_study_network
-
-    if path is None:
-        return load_study_network(default_network_path(None))
-    return load_graph(path)
-
-
+    return _model.read_incidents(paths)
 
 
 
@@ -95,17 +81,13 @@ def _network(path: str | None):
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score a corridor's route."""
-    from routerisk.incidents.coverage import forecast_note
-    from routerisk.incidents.io import default_incidents
-    from routerisk.model.hazard import HazardModel
     from routerisk.model.risk import route_risk
     from routerisk.network.corridor_graph import corridor_route
     from routerisk.network.corridors import get_corridor
 
     corridor = get_corridor(args.corridor)
-    incidents = default_incidents() if args.incidents is None else _read_all(args.incidents)
-    G = _network(args.network)
-    model = HazardModel().fit(incidents, as_of=args.as_of, G=G)
+    G = _model.graph(args)
+    model, info = _model.model(args)
     path = corridor_route(G, corridor)
     risk = route_risk(G, path, model=model, horizon_days=args.horizon_days,
                       n_boot=args.n_boot)
@@ -125,13 +107,13 @@ def cmd_score(args: argparse.Namespace) -> int:
                              "rate_per_km_yr", "mu", "p_disrupt", "share", "u", "v",
                              "key"]].to_dict(orient="records"),
         "model": model.params_used(),
-        "incidents": {"n": int(len(incidents)),
-                      "latest": (incidents["date"].max().date().isoformat()
-                                 if len(incidents) else None)},
+        "incidents": {"n": info["n"], "latest": info["latest"]},
+        "network": G.graph.get("source"),
     }
-    note = forecast_note(incidents, model.as_of_)
-    out["history"] = note.to_dict()
-    _history.warn(note)
+    note = info.get("history")
+    if note is not None:
+        out["history"] = note
+        _history.warn(note)
     if args.json:
         print_json(out)
         return 0
@@ -153,8 +135,10 @@ def _print_score(out: dict, note) -> None:
     print(f"as of             {out['as_of']} (latest incident {out['incidents']['latest']}; "
           f"{m['n_incidents']:,} incidents used)")
     print(f"horizon           {out['horizon_days']} days")
+    if out.get("network"):
+        print(f"network           {out['network']}")
     print(f"P(disrupted)      {_fmt_p(out['p_disrupt'])}{interval}")
-    for line in _history.lines(note, label="rests on"):
+    for line in (_history.lines(note, label="rests on") if note is not None else []):
         print(line)
     print(f"expected          {out['mu']:.3f} disrupting incidents "
           f"(violent, within {m['radius_km']:g} km of the road)")
@@ -184,7 +168,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     train = _read_all(args.incidents)
     test = _read_all(args.test_incidents)
-    G = _network(args.network)
+    G = _model.graph(args)
     result = backtest(train, test, as_of=args.as_of, horizon_days=args.horizon_days, G=G,
                       radius_km=args.radius_km, n_routes=args.routes)
     out = result.to_dict()

@@ -31,6 +31,24 @@ MAJOR_HIGHWAYS: tuple[str, ...] = (
 )
 
 
+#: The full drivable network (``--all-roads``): the major roads plus the classes osmnx's
+#: ``network_type="drive"`` keeps (unclassified, residential, living streets, roads).
+DRIVE_HIGHWAYS: tuple[str, ...] = MAJOR_HIGHWAYS + (
+    "unclassified", "residential", "living_street", "road",
+)
+
+#: Road selections by name.
+ROAD_CLASSES: dict[str, tuple[str, ...]] = {"major": MAJOR_HIGHWAYS, "drive": DRIVE_HIGHWAYS}
+
+
+def road_classes(roads: str) -> tuple[str, ...]:
+    """The highway classes of a road selection (``"major"`` or ``"drive"``)."""
+    try:
+        return ROAD_CLASSES[roads]
+    except KeyError:
+        raise SpecError(f"roads must be one of {sorted(ROAD_CLASSES)}; got {roads!r}") from None
+
+
 #: Overpass filter for the same classes (osmnx ``custom_filter``).
 OVERPASS_FILTER = (
     '["highway"~"^(motorway|trunk|primary|secondary|tertiary)(_link)?$"]'
@@ -81,10 +99,11 @@ def _check_file(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: s
     return p
 
 
-def _major_only(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, int]:
-    """Drop every edge whose highway class is not a drivable major road; count them."""
+def _major_only(G: nx.MultiDiGraph, classes: tuple[str, ...] = MAJOR_HIGHWAYS
+                ) -> tuple[nx.MultiDiGraph, int]:
+    """Drop every edge whose highway class is not in ``classes``; count them."""
     drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
-            if not any(h in MAJOR_HIGHWAYS for h in np.atleast_1d(d.get("highway", "")))]
+            if not any(h in classes for h in np.atleast_1d(d.get("highway", "")))]
     G.remove_edges_from(drop)
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     return G, len(drop)
@@ -105,7 +124,8 @@ def _flatten_attrs(G: nx.MultiDiGraph) -> None:
             d["ref"] = ""
 
 
-def finish_graph(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
+def finish_graph(G: nx.MultiDiGraph, source: str, *, roads: str = "major"
+                 ) -> nx.MultiDiGraph:
     """Give a raw osmnx graph the common shape.
 
     EPSG:4326; only :data:`MAJOR_HIGHWAYS`; topology simplified (a node where the highway
@@ -121,10 +141,12 @@ def finish_graph(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
     """
     from routerisk.network.io import fill_geometry
 
+    classes = road_classes(roads)
     n_before = G.number_of_edges()
-    G, dropped = _major_only(G)
+    G, dropped = _major_only(G, classes)
     if G.number_of_edges() == 0:
-        raise SpecError(f"{source}: no drivable major roads (highway={', '.join(MAJOR_HIGHWAYS)})"
+        what = "drivable major roads" if roads == "major" else "drivable roads"
+        raise SpecError(f"{source}: no {what} (highway={', '.join(classes)})"
                         f" among its {n_before} road edges")
     if not G.graph.get("simplified"):
         # a change of class or road number ends an edge, so merged edges stay one road
@@ -132,7 +154,8 @@ def finish_graph(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
     speeds = dict(DEFAULT_SPEEDS_KPH)
     speeds.update({f"{k}_link": v for k, v in DEFAULT_SPEEDS_KPH.items()})
     _flatten_attrs(G)
-    G = ox.add_edge_speeds(G, hwy_speeds=speeds, fallback=DEFAULT_SPEEDS_KPH["tertiary"])
+    G = ox.add_edge_speeds(G, hwy_speeds=speeds, fallback=DEFAULT_SPEEDS_KPH["tertiary"]
+                           if roads == "major" else 30.0)
     G = ox.add_edge_travel_times(G)
     fill_geometry(G)
     G.graph["crs"] = "epsg:4326"
@@ -145,14 +168,15 @@ def finish_graph(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
     return G
 
 
-def graph_from_xml_file(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
+def graph_from_xml_file(path: str | os.PathLike[str], *, roads: str = "major"
+                        ) -> nx.MultiDiGraph:
     """Road graph of the drivable major roads in an OSM XML file (``.osm``/``.osm.bz2``)."""
     p = _check_file(path, (".osm", ".osm.bz2", ".xml", ".xml.bz2"), "OSM XML file")
     try:
         G = ox.graph_from_xml(p, simplify=False, retain_all=True)
     except Exception as exc:  # parse errors come as ParseError, ValueError, KeyError, ...
         raise SpecError(f"{p}: could not read OSM XML ({type(exc).__name__}: {exc})") from exc
-    return finish_graph(G, str(p))
+    return finish_graph(G, str(p), roads=roads)
 
 
 def _area_test(bbox: tuple[float, float, float, float] | None, polygon: Polygon | None):
@@ -167,7 +191,7 @@ def _area_test(bbox: tuple[float, float, float, float] | None, polygon: Polygon 
 
 def pbf_to_xml(pbf: str | os.PathLike[str], xml: str | os.PathLike[str], *,
                bbox: tuple[float, float, float, float] | None = None,
-               polygon: Polygon | None = None) -> tuple[int, int]:
+               polygon: Polygon | None = None, roads: str = "major") -> tuple[int, int]:
     """Copy the major-road ways of a PBF extract (and their nodes) into an OSM XML file.
 
     A way is kept when its class is in :data:`MAJOR_HIGHWAYS` and, if ``bbox`` (west, south,
@@ -181,6 +205,7 @@ def pbf_to_xml(pbf: str | os.PathLike[str], xml: str | os.PathLike[str], *,
     import osmium
 
     p = _check_file(pbf, (".pbf",), "OSM PBF file")
+    classes = road_classes(roads)
     inside = _area_test(bbox, polygon)
     keep_ways: set[int] = set()
     keep_nodes: set[int] = set()
@@ -189,7 +214,7 @@ def pbf_to_xml(pbf: str | os.PathLike[str], xml: str | os.PathLike[str], *,
                 .with_locations()
                 .with_filter(osmium.filter.KeyFilter("highway")))
         for obj in ways:
-            if not obj.is_way() or obj.tags.get("highway") not in MAJOR_HIGHWAYS:
+            if not obj.is_way() or obj.tags.get("highway") not in classes:
                 continue
             refs = [(n.ref, n.location) for n in obj.nodes]
             if inside is not None and not any(
@@ -215,28 +240,34 @@ def pbf_to_xml(pbf: str | os.PathLike[str], xml: str | os.PathLike[str], *,
 
 def graph_from_pbf_file(path: str | os.PathLike[str], *,
                         bbox: tuple[float, float, float, float] | None = None,
-                        polygon: Polygon | None = None) -> nx.MultiDiGraph:
+                        polygon: Polygon | None = None, roads: str = "major"
+                        ) -> nx.MultiDiGraph:
     """Road graph of the drivable major roads of a PBF extract (via OSM XML)."""
     p = _check_file(path, (".pbf",), "OSM PBF file")
     with tempfile.TemporaryDirectory(prefix="routerisk-pbf-") as tmp:
         xml = Path(tmp) / (p.name.split(".")[0] + ".osm")
-        n_ways, _ = pbf_to_xml(p, xml, bbox=bbox, polygon=polygon)
+        n_ways, _ = pbf_to_xml(p, xml, bbox=bbox, polygon=polygon, roads=roads)
         if n_ways == 0:
             where = " inside the requested area" if (bbox or polygon) is not None else ""
             raise SpecError(f"{p}: no drivable major roads{where}")
         G = ox.graph_from_xml(xml, simplify=False, retain_all=True)
-    return finish_graph(G, str(p))
+    return finish_graph(G, str(p), roads=roads)
 
 
-def graph_from_polygon_overpass(polygon: Polygon) -> nx.MultiDiGraph:
+def graph_from_polygon_overpass(polygon: Polygon, *, roads: str = "major"
+                                ) -> nx.MultiDiGraph:
     """Road graph of the drivable major roads inside ``polygon`` from the Overpass API.
 
     Needs internet access; never called by the tests.
     """
     try:
-        G = ox.graph_from_polygon(polygon, custom_filter=OVERPASS_FILTER, simplify=False,
-                                  retain_all=True)
+        if road_classes(roads) == MAJOR_HIGHWAYS:
+            G = ox.graph_from_polygon(polygon, custom_filter=OVERPASS_FILTER, simplify=False,
+                                      retain_all=True)
+        else:
+            G = ox.graph_from_polygon(polygon, network_type="drive", simplify=False,
+                                      retain_all=True)
     except Exception as exc:  # network and Overpass errors come in many types
         raise SpecError(f"Overpass download failed ({type(exc).__name__}: {exc})") from exc
-    return finish_graph(G, "overpass")
+    return finish_graph(G, "overpass", roads=roads)
 

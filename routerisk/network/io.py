@@ -24,7 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import networkx as nx
-import osmnx as ox
 from shapely.geometry import LineString
 
 from routerisk.config import NETWORK_FILE, STUDY_BBOX, shared_file
@@ -62,12 +61,15 @@ GRAPH_DTYPES: dict = {"max_segment_m": float, "buffer_km": float,
                       "origin_node": _int_or_str, "destination_node": _int_or_str}
 
 
-def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
+def load_graph(path: str | os.PathLike[str], *, impute: bool = False
+               ) -> nx.MultiDiGraph:
     """Load a GraphML road graph written by :func:`save_graph` (or osmnx) with typed attributes.
 
     Node ids are restored as integers where they are integers; ``length``, ``travel_time`` and the
     other numeric attributes as floats/ints; ``geometry`` as shapely LineStrings; missing
-    geometries are filled with the straight line u→v.
+    geometries are filled with the straight line u→v. With ``impute``, edges without
+    ``speed_kph`` or ``travel_time`` get them from osmnx's speed imputation
+    (:func:`impute_speeds`, with a warning) instead of failing.
 
     Raises
     ------
@@ -79,19 +81,79 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     p = Path(path)
     if not p.is_file():
         raise DataNotFoundError(f"road graph not found: {p} does not exist or is not a file")
+    import osmnx as ox
+
     try:
         G = ox.load_graphml(p, node_dtypes=NODE_DTYPES, edge_dtypes=EDGE_DTYPES,
                             graph_dtypes=GRAPH_DTYPES)
     except Exception as exc:  # parser errors come in many types (ElementTree, ValueError)
         raise SpecError(f"{p}: not a readable GraphML road graph ({type(exc).__name__}: "
                         f"{exc})") from exc
+    if impute:
+        impute_speeds(G, str(p))
     _check_graph(G, str(p))
     fill_geometry(G)
     return G
 
 
+def impute_speeds(G: nx.MultiDiGraph, source: str = "road graph") -> int:
+    """Give edges lacking ``speed_kph`` or ``travel_time`` osmnx's imputed values.
+
+    ``speed_kph`` comes from ``osmnx.add_edge_speeds`` (the edge's ``maxspeed``, else the mean
+    of its ``highway`` class, else the class speeds of :data:`routerisk.network._osm.
+    DEFAULT_SPEEDS_KPH`, else 50 km/h); ``travel_time`` from ``osmnx.add_edge_travel_times``
+    (length / speed). Values already present are kept. Logs a warning naming the source and
+    how many edges were imputed; returns that number.
+    """
+    need_speed = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
+                  if not _is_number(d.get("speed_kph"))]
+    need_time = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
+                 if not _is_number(d.get("travel_time"))]
+    if not need_speed and not need_time:
+        return 0
+    import osmnx as ox
+
+    from routerisk.network._osm import DEFAULT_SPEEDS_KPH
+
+    for _, _, d in G.edges(data=True):
+        if not _is_number(d.get("length")):
+            try:
+                d["length"] = float(d["length"])
+            except (KeyError, TypeError, ValueError):
+                pass
+    keep_speed = {e: G.edges[e]["speed_kph"] for e in G.edges(keys=True)
+                  if _is_number(G.edges[e].get("speed_kph"))}
+    keep_time = {e: G.edges[e]["travel_time"] for e in G.edges(keys=True)
+                 if _is_number(G.edges[e].get("travel_time"))}
+    if need_speed:
+        for _, _, d in G.edges(data=True):
+            d.setdefault("highway", "unclassified")
+        speeds = dict(DEFAULT_SPEEDS_KPH)
+        speeds.update({f"{k}_link": v for k, v in DEFAULT_SPEEDS_KPH.items()})
+        ox.add_edge_speeds(G, hwy_speeds=speeds, fallback=DEFAULT_SPEEDS_KPH["tertiary"])
+        for e, val in keep_speed.items():
+            G.edges[e]["speed_kph"] = val
+    ox.add_edge_travel_times(G)
+    for e, val in keep_time.items():
+        G.edges[e]["travel_time"] = val
+    for _, _, d in G.edges(data=True):
+        d["speed_kph"] = float(d["speed_kph"])
+        d["travel_time"] = float(d["travel_time"])
+    n = len(set(need_speed) | set(need_time))
+    log.warning("%s: %d of %d edges had no speed_kph/travel_time; imputed with osmnx "
+                "(maxspeed, else the mean speed of the road class, else class defaults)",
+                source, n, G.number_of_edges())
+    return n
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
 def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
     """Save a road graph as GraphML (attributes are written as strings; see :func:`load_graph`)."""
+    import osmnx as ox
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     H = G.copy()
@@ -209,14 +271,6 @@ def _check_bbox(bbox) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
-@lru_cache(maxsize=4)
-def _study_cached(resolved: str, mtime_ns: int, size: int,
-                  bbox: tuple[float, float, float, float],
-                  max_segment_m: float) -> nx.MultiDiGraph:
-    G = clip_graph(_load_cached(resolved, mtime_ns, size), bbox)
-    return segmentize(G, max_segment_m)
-
-
 def load_study_network(path: str | os.PathLike[str] | None = None, *,
                        bbox: tuple[float, float, float, float] = STUDY_BBOX,
                        max_segment_m: float = DEFAULT_MAX_LENGTH_M) -> nx.MultiDiGraph:
@@ -237,10 +291,105 @@ def load_study_network(path: str | os.PathLike[str] | None = None, *,
         A fresh copy each call (the built graph is memoised per process, keyed by the
         file's path, size and modification time and the options).
     """
+    return load_any_graph(path, bbox=bbox, max_segment_m=max_segment_m)
+
+
+
+#: File names read as GraphML by :func:`load_any_graph`; the OSM suffixes go through osmnx.
+GRAPHML_SUFFIXES: tuple[str, ...] = (".graphml",)
+OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.xml")
+
+
+def read_any_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
+    """Read a road graph file as it is (no clipping, no segmentation).
+
+    ``.graphml``: the trunk network, a corridor graph written by ``routerisk network build``
+    or any osmnx GraphML (edges lacking ``speed_kph``/``travel_time`` are imputed with a
+    warning, see :func:`impute_speeds`). ``.osm``, ``.osm.bz2``, ``.osm.pbf``: the drivable
+    major roads of the extract (:func:`routerisk.network.osm.graph_from_osm_file`).
+
+    Raises
+    ------
+    DataNotFoundError
+        When the file does not exist.
+    SpecError
+        When the name has none of the suffixes above or the file is not a usable road graph.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataNotFoundError(f"road graph not found: {p} does not exist or is not a file")
+    name = p.name.lower()
+    if name.endswith(GRAPHML_SUFFIXES):
+        return load_graph(p, impute=True)
+    if name.endswith(OSM_SUFFIXES):
+        from routerisk.network.osm import graph_from_osm_file
+
+        return graph_from_osm_file(p)
+    raise SpecError(f"--network {p}: expected a road graph ending in "
+                    f"{', '.join(GRAPHML_SUFFIXES + OSM_SUFFIXES)}")
+
+
+@lru_cache(maxsize=4)
+def _any_cached(resolved: str, mtime_ns: int, size: int,
+                bbox: tuple[float, float, float, float], max_segment_m: float,
+                use_cache: bool, cache_folder: str | None) -> nx.MultiDiGraph:
+    from routerisk.network import graph_cache
+
+    digest = graph_cache.file_sha256(resolved)
+    key = graph_cache.cache_key(digest, {"bbox": list(bbox), "max_segment_m": max_segment_m,
+                                         "name": Path(resolved).name.lower()})
+    if use_cache:
+        G = graph_cache.load_cached(key, cache_folder)
+        if G is not None:
+            return G
+    log.info("loading road graph %s", resolved)
+    G = clip_graph(read_any_graph(resolved), bbox)
+    if G.number_of_edges() == 0:
+        raise SpecError(f"{resolved}: no road of this graph lies inside the study box {bbox} "
+                        "(west, south, east, north)")
+    G = segmentize(G, max_segment_m)
+    G.graph.update(source=resolved, source_sha256=digest, max_segment_m=float(max_segment_m))
+    if use_cache:
+        graph_cache.store(G, key, cache_folder)
+    return G
+
+
+def load_any_graph(path: str | os.PathLike[str] | None = None, *,
+                   bbox: tuple[float, float, float, float] = STUDY_BBOX,
+                   max_segment_m: float = DEFAULT_MAX_LENGTH_M, use_cache: bool = True,
+                   cache_dir: str | os.PathLike[str] | None = None) -> nx.MultiDiGraph:
+    """The one way every command loads its road graph: read, clip, segment, cache.
+
+    Whatever the file (see :func:`read_any_graph`), the graph is clipped to ``bbox`` and cut
+    into pieces of at most ``max_segment_m`` (parent edges kept), so the same graph gives the
+    same answer whichever way it is named; ``path=None`` is the shared trunk network, and
+    that file passed explicitly gives the identical graph.
+
+    Parameters
+    ----------
+    path
+        Road graph file; default the shared trunk network (:func:`default_network_path`).
+    bbox
+        (west, south, east, north) in degrees; default :data:`STUDY_BBOX`.
+    max_segment_m
+        Maximum piece length in metres (default 10 km).
+    use_cache
+        Read and write the derived graph in the disk cache
+        (:mod:`routerisk.network.graph_cache`, keyed by the file's SHA-256, the options and
+        the code version).
+    cache_dir
+        Cache folder (default ``user_cache_dir()/graphs``).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A fresh copy (memoised per process); ``graph["source"]`` is the file,
+        ``graph["source_sha256"]`` its digest.
+    """
     bbox = _check_bbox(bbox)
     if not (isinstance(max_segment_m, (int, float)) and max_segment_m > 0):
         raise SpecError(f"max_segment_m must be a positive number of metres; "
                         f"got {max_segment_m!r}")
     key = _file_key(default_network_path(path))
-    return _study_cached(*key, bbox, float(max_segment_m)).copy()
-
+    folder = None if cache_dir is None else str(Path(cache_dir).resolve())
+    return _any_cached(*key, bbox, float(max_segment_m), bool(use_cache), folder).copy()

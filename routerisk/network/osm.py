@@ -16,7 +16,8 @@ from routerisk.network.io import _check_bbox, load_graph, save_graph
 log = logging.getLogger(__name__)
 
 
-def graph_from_osm_file(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
+def graph_from_osm_file(path: str | os.PathLike[str], *, roads: str = "major"
+                        ) -> nx.MultiDiGraph:
     """Road graph of the drivable major roads (motorway ... tertiary and links) in an OSM file.
 
     Parameters
@@ -42,13 +43,13 @@ def graph_from_osm_file(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     from routerisk.network import _osm
 
     if str(path).lower().endswith(".pbf"):
-        return graph_from_pbf(path)
-    return _osm.graph_from_xml_file(path)
+        return graph_from_pbf(path, roads=roads)
+    return _osm.graph_from_xml_file(path, roads=roads)
 
 
 def graph_from_pbf(path: str | os.PathLike[str], *,
                    bbox: tuple[float, float, float, float] | None = None,
-                   polygon=None) -> nx.MultiDiGraph:
+                   polygon=None, roads: str = "major") -> nx.MultiDiGraph:
     """Road graph of the major roads in an ``.osm.pbf`` extract, optionally limited to an area.
 
     The PBF is read with pyosmium; the major-road ways with at least one node in ``bbox``
@@ -60,7 +61,7 @@ def graph_from_pbf(path: str | os.PathLike[str], *,
 
     if bbox is not None:
         bbox = _check_bbox(bbox)
-    return _osm.graph_from_pbf_file(path, bbox=bbox, polygon=polygon)
+    return _osm.graph_from_pbf_file(path, bbox=bbox, polygon=polygon, roads=roads)
 
 
 def graph_from_overpass(corridor, *, buffer_km: float | None = None) -> nx.MultiDiGraph:
@@ -76,7 +77,8 @@ def graph_from_overpass(corridor, *, buffer_km: float | None = None) -> nx.Multi
 
 
 def corridor_cache_path(corridor, *, kind: str, source_digest: str | None,
-                        cache_dir: str | os.PathLike[str] | None = None) -> Path:
+                        cache_dir: str | os.PathLike[str] | None = None,
+                        roads: str = "major") -> Path:
     """Where the graph of ``corridor`` built from a source is cached.
 
     The file name holds a hash of the source content (``source_digest``), the whole corridor
@@ -90,17 +92,18 @@ def corridor_cache_path(corridor, *, kind: str, source_digest: str | None,
 
     c = get_corridor(corridor)
     key = json.dumps({"version": _osm.BUILD_VERSION, "kind": kind, "source": source_digest,
-                      "spec": c.spec_key(), "highways": _osm.MAJOR_HIGHWAYS}, sort_keys=True)
+                      "spec": c.spec_key(), "highways": _osm.road_classes(roads)},
+                     sort_keys=True)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     folder = Path(cache_dir) if cache_dir is not None else user_cache_dir() / "graphs"
-    return folder / f"{c.name}-{kind}-{digest}.graphml"
+    return folder / f"{c.name}-{kind}{'' if roads == 'major' else '-' + roads}-{digest}.graphml"
 
 
 def build_corridor_network(corridor, *, osm_file: str | os.PathLike[str] | None = None,
                            pbf_file: str | os.PathLike[str] | None = None,
                            overpass: bool = False,
                            cache_dir: str | os.PathLike[str] | None = None,
-                           refresh: bool = False) -> nx.MultiDiGraph:
+                           refresh: bool = False, roads: str = "major") -> nx.MultiDiGraph:
     """Build (or reload from the cache) a corridor's road graph from real OSM data.
 
     Exactly one source: ``osm_file`` (``.osm``/``.osm.bz2``), ``pbf_file`` (``.osm.pbf``,
@@ -140,7 +143,8 @@ def build_corridor_network(corridor, *, osm_file: str | os.PathLike[str] | None 
     if src is not None and not src.is_file():
         raise DataNotFoundError(f"OSM file not found: {src} does not exist or is not a file")
     digest = _osm.file_digest(src) if src is not None else None
-    path = corridor_cache_path(c, kind=kind, source_digest=digest, cache_dir=cache_dir)
+    path = corridor_cache_path(c, kind=kind, source_digest=digest, cache_dir=cache_dir,
+                               roads=roads)
     if path.is_file() and not refresh:
         log.info("using cached %s", path)
         G = load_graph(path)
@@ -148,19 +152,21 @@ def build_corridor_network(corridor, *, osm_file: str | os.PathLike[str] | None 
         return G
     log.info("building %s corridor graph from %s", c.name, src if src is not None else kind)
     if kind == "osm":
-        G = _osm.graph_from_xml_file(src)
+        G = _osm.graph_from_xml_file(src, roads=roads)
     elif kind == "pbf":
-        G = _osm.graph_from_pbf_file(src, polygon=corridor_polygon(c))
+        G = _osm.graph_from_pbf_file(src, polygon=corridor_polygon(c), roads=roads)
     else:
-        G = graph_from_overpass(c)
+        G = _osm.graph_from_polygon_overpass(corridor_polygon(c), roads=roads)
     H = corridor_graph(G, c)
     H.graph["source_sha256"] = digest or ""
-    tmp = path.with_suffix(".tmp")
+    H.graph["roads"] = roads
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     save_graph(H, tmp)
     os.replace(tmp, path)
-    for stale in path.parent.glob(f"{c.name}-{kind}-*.graphml"):
-        if stale != path:
-            stale.unlink()
+    stem = f"{c.name}-{kind}{'' if roads == 'major' else '-' + roads}-"
+    for stale in path.parent.glob(f"{stem}*.graphml"):
+        if stale != path and stale.name[len(stem):].count("-") == 0:
+            stale.unlink(missing_ok=True)
             log.info("removed stale cache %s", stale)
     log.info("cached %s", path)
     H.graph["cache_path"] = str(path)

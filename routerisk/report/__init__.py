@@ -101,7 +101,7 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
                  backtest_incidents: str | os.PathLike[str] | None = None,
                  tiles: str | None = "osm", n_boot: int = 200,
                  compare: str | os.PathLike[str] | None = None,
-                 pdf: bool = False) -> ReportResult:
+                 pdf: bool = False, model: Any = None) -> ReportResult:
     """Build the analyst report into ``out_dir``.
 
     Parameters
@@ -117,7 +117,8 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
         Incident files (routerisk CSV/GeoJSON, ACLED or UCDP CSV; format detected); default
         the project catalogue plus the shared ACLED file.
     network
-        Trunk-network GraphML; default the shared one (see :mod:`routerisk.network`).
+        Road graph (trunk GraphML, corridor graph, any osmnx GraphML or an OSM extract; see
+        :func:`routerisk.network.io.load_any_graph`); default the shared trunk network.
     backtest
         Run the backtest section (about half a minute); ``False`` leaves it out and the
         page says so.
@@ -136,6 +137,10 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     pdf
         Also print the page to ``report.pdf`` through headless Chromium (found on ``PATH``
         or through ``CHROMIUM_BINARY``; a missing Chromium is an error before any work).
+    model
+        A fitted :class:`~routerisk.model.hazard.HazardModel` (e.g. from
+        :func:`routerisk.model.persist.load_model`); default: fitted on the incidents with
+        the study network as the reference of its validation.
 
     Returns
     -------
@@ -154,12 +159,14 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
 
     from routerisk.model.hazard import HazardModel
     from routerisk.model.risk import segment_risk
-    from routerisk.network.io import default_network_path, load_study_network
+    from routerisk.network.io import default_network_path, load_any_graph, load_study_network
 
-    G = timer.run("network build", load_study_network, network)
+    G = timer.run("network build", load_any_graph, network)
     network_path = str(default_network_path(network))
     inc = timer.run("incidents", g.gather_incidents, incidents)
-    model = timer.run("hazard fit", HazardModel().fit, inc.frame, as_of=as_of, G=G)
+    if model is None:
+        model = timer.run("hazard fit", HazardModel().fit, inc.frame, as_of=as_of,
+                          G=load_study_network())
     as_of_ts = model.as_of_
     as_of_txt = as_of_ts.date().isoformat()
     cov = timer.run("coverage", g.gather_coverage, inc.frame, as_of_ts)
