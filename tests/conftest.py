@@ -165,9 +165,9 @@ def synthetic_incidents():
 def default_risk_model():
     """The hazard model fitted with its defaults on the default incidents (once per session;
     shared with the in-process CLI runs of ``routerisk exposure/scenario/route``)."""
-    from routerisk.cli.exposure import _fitted_model
+    from routerisk.cli._model import fitted_model
 
-    return _fitted_model(None, None)
+    return fitted_model(None, None)[0]
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+from functools import lru_cache
 from typing import Any
 
 from routerisk.errors import SpecError
@@ -95,7 +96,16 @@ def model(args: argparse.Namespace, incidents=None) -> tuple[Any, dict]:
         return m, {"n": meta.get("n_incidents_read"), "latest": meta.get("latest_incident"),
                    "history": meta.get("history")}
     if incidents is None:
-        incidents = read_incidents(getattr(args, "incidents", None))
+        files = getattr(args, "incidents", None)
+        return fitted_model(as_of, tuple(files) if files else None)
+    return fit_model(incidents, as_of), incident_info(incidents)
+
+
+@lru_cache(maxsize=4)
+def fitted_model(as_of: Any, files: tuple[str, ...] | None) -> tuple[Any, dict]:
+    """(model, incident info) fitted on incident files (default ones when ``None``);
+    memoised per process so in-process runs share one fit."""
+    incidents = read_incidents(list(files) if files else None)
     return fit_model(incidents, as_of), incident_info(incidents)
 
 

@@ -98,6 +98,7 @@ def resolve_stops(G: nx.MultiDiGraph, spec: FuelRoutes, *, gazetteer=None,
 
     cache: dict[tuple, SnappedStop] = {}
     problems: list[str] = []
+    outside: dict[str, None] = {}
     out: dict[str, list[SnappedStop]] = {}
     for r in spec.routes:
         snapped = []
@@ -108,10 +109,18 @@ def resolve_stops(G: nx.MultiDiGraph, spec: FuelRoutes, *, gazetteer=None,
                     cache[key] = _snap_stop(G, s, geocode, nearest_node, gazetteer,
                                             max_snap_km)
                 except GeocodeError as exc:
+                    if getattr(exc, "outside_km", None) is not None:
+                        outside[f"{s.name} ({s.country}, {exc.outside_km:.0f} km)"] = None
                     problems.append(f"route '{r.name}', stop '{s.name}' ({s.country}): {exc}")
                     continue
             snapped.append(cache[key])
         out[r.name] = snapped
+    if outside:
+        where = G.graph.get("source") or "this road graph"
+        problems.insert(0, f"{len(outside)} town(s) lie outside the road graph {where} "
+                           f"(more than {max_snap_km:.0f} km from its nearest node): "
+                           + ", ".join(outside) + "; use a graph that covers them or "
+                           "--routes FILE with routes inside this graph")
     if problems:
         raise ValidationError(spec.source or "fuel routes", problems)
     return out
@@ -137,8 +146,10 @@ def _snap_stop(G, s, geocode, nearest_node, gazetteer, max_snap_km) -> SnappedSt
     node = nearest_node(G, lon, lat)
     dist = float(great_circle_km(lat, lon, G.nodes[node]["y"], G.nodes[node]["x"]))
     if dist > max_snap_km:
-        raise GeocodeError(f"{dist:.0f} km from the nearest road node "
+        exc = GeocodeError(f"{dist:.0f} km from the nearest road node "
                            f"(limit {max_snap_km:.0f} km)")
+        exc.outside_km = dist  # the stop lies outside this road graph
+        raise exc
     return SnappedStop(s.name, s.country, lat, lon, node, dist, how)
 
 
