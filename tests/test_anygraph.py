@@ -226,14 +226,14 @@ def test_street_graph_through_every_command(osm_fixture, tmp_path, capsys, acled
     assert code == 0, err
     score = json.loads(out)
     assert score["as_of"] == "2019-01-01" and score["network"].endswith(street.name)
-    assert score["length_km"] == pytest.approx(built["route"]["km"], rel=1e-9)
+    assert score["length_km"] == pytest.approx(built["route"]["km"], abs=0.051)
     assert score["n_segments"] >= 22 and 0 < score["p_disrupt"] < 1
 
     code, out, err = run(capsys, "route", "Bamako", "Ségou", "--json", *common)
     assert code == 0, err
     fastest = json.loads(out)["fastest"]
     assert fastest["length_km"] == pytest.approx(score["length_km"], abs=0.051)
-    assert fastest["mu"] == pytest.approx(score["mu"], rel=1e-9)
+    assert fastest["mu"] == pytest.approx(score["mu"], rel=1e-6)
 
     routes = tmp_path / "routes.toml"
     routes.write_text(ROUTES_TOML, encoding="utf-8")

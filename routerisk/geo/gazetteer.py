@@ -106,6 +106,32 @@ def load_gazetteer(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
 
 
 
+_NAME_INDEX: dict[int, tuple] = {}
+
+
+def _name_index(gaz: pd.DataFrame) -> dict[str, list[int]]:
+    """Folded name (``key`` and ``key_en``) → row positions, built once per gazetteer frame
+    (a lookup instead of a scan of the whole table per name)."""
+    import weakref
+
+    cached = _NAME_INDEX.get(id(gaz))
+    if cached is not None and cached[0]() is gaz and cached[1] == len(gaz):
+        return cached[2]
+    sets: dict[str, set[int]] = {}
+    for col in ("key", "key_en"):
+        for pos, key in enumerate(gaz[col].to_numpy()):
+            if key:
+                sets.setdefault(key, set()).add(pos)
+    index = {key: sorted(rows) for key, rows in sets.items()}
+    key_id = id(gaz)
+    try:
+        ref = weakref.ref(gaz, lambda _: _NAME_INDEX.pop(key_id, None))
+    except TypeError:  # not weak-referenceable: index without caching
+        return index
+    _NAME_INDEX[key_id] = (ref, len(gaz), index)
+    return index
+
+
 def candidates(name: str, *, country: str | None = None,
                gazetteer: pd.DataFrame | None = None) -> pd.DataFrame:
     """All gazetteer rows matching ``name``, best first.
@@ -113,8 +139,8 @@ def candidates(name: str, *, country: str | None = None,
     Ordering: requested country first, then place class, then population (descending).
     """
     gaz = load_gazetteer() if gazetteer is None else gazetteer
-    key = normalize_name(name)
-    hits = gaz[(gaz["key"] == key) | (gaz["key_en"] == key)].copy()
+    rows = _name_index(gaz).get(normalize_name(name), [])
+    hits = gaz.iloc[rows].copy()
     hits["other_country"] = 0 if country is None else (hits["country_iso3"] != country.upper())
     hits["neg_pop"] = -hits["population"].fillna(0)
     return hits.sort_values(["other_country", "rank", "neg_pop"], kind="stable")
