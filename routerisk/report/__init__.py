@@ -23,6 +23,7 @@ Chromium), :mod:`._assets` (vendored Leaflet).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import logging
 import os
@@ -37,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from routerisk._output import dumps_json, write_text_atomic
-from routerisk.errors import SpecError
+from routerisk.errors import RouteRiskError, SpecError
 from routerisk.model import DEFAULT_BACKTEST_AS_OF, DEFAULT_BACKTEST_HORIZON_DAYS
 from routerisk.report import _charts, _compare, _orient, _tables
 from routerisk.report import _gather as g
@@ -187,11 +188,21 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     corridor_gdf = g.corridor_frame(corridors)
 
     # fuel exposure and scenarios ------------------------------------------------------
-    fuel = timer.run("fuel exposure", g.gather_fuel, G)
-    scen = timer.run("scenarios", g.gather_scenarios, G,
-                     baseline=getattr(getattr(fuel, "exposure", None), "baseline", None))
-    exposure_sec = s.exposure_section(fuel_html=s.fuel_block(fuel, horizon_days=horizon_days),
-                                      scenario_html=s.scenario_block(scen))
+    try:
+        fuel = timer.run("fuel exposure", g.gather_fuel, G)
+        scen = timer.run("scenarios", g.gather_scenarios, G,
+                         baseline=getattr(getattr(fuel, "exposure", None), "baseline", None))
+        exposure_sec = s.exposure_section(
+            fuel_html=s.fuel_block(fuel, horizon_days=horizon_days),
+            scenario_html=s.scenario_block(scen))
+    except RouteRiskError as exc:  # e.g. the import routes lie outside a corridor graph
+        fuel = scen = None
+        reason = str(exc).splitlines()[1 if "\n" in str(exc) else 0].strip(" -")
+        missing.append(f"fuel exposure and scenarios: {reason}")
+        exposure_sec = Section(
+            "exposure", "Fuel exposure and scenarios",
+            f"<div class='status'><b>Not available on this road graph:</b> "
+            f"{html.escape(reason)}</div>", status="skipped")
 
     # backtest -------------------------------------------------------------------------
     bt = None

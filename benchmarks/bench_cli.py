@@ -1,0 +1,89 @@
+"""Wall time of each ``routerisk`` command, cold and warm, as a user runs them.
+
+Each run is a fresh ``python -m routerisk ...`` subprocess (interpreter start and imports
+included) timed from outside; the figure is the median over the runs.
+
+- **cold**: an empty graph cache (``ROUTERISK_CACHE_DIR`` set to a new empty folder for every
+  run) and no saved model, so the command reads, clips and segments the network, reads the
+  incidents and fits the hazard model, as every command did before models could be saved.
+- **warm**: the graph cache filled by an earlier run and ``--model`` pointing at a model
+  saved once by ``routerisk model fit --out`` (time of that fit printed too).
+
+Python's own bytecode caches are warm in both. Run from the repository root::
+
+    python benchmarks/bench_cli.py [--cold-runs 1] [--warm-runs 3] [--report]
+
+Needs the shared data (``ROUTERISK_DATA`` or ``../shared/data``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: (label, arguments, whether --model applies)
+COMMANDS: list[tuple[str, list[str], bool]] = [
+    ("--help", ["--help"], False),
+    ("network info", ["network", "info", "--corridor", "bamako-segou"], False),
+    ("score", ["score", "--corridor", "bamako-segou"], True),
+    ("route", ["route", "Bamako", "Ségou"], True),
+    ("exposure", ["exposure"], True),
+    ("scenario", ["scenario", "kayes-nioro-blockade-2025"], True),
+]
+
+
+def run(args: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of one ``python -m routerisk -q ARGS`` (fails loudly on a non-zero exit)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "routerisk", "-q", *args], env=env,
+                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"routerisk {' '.join(args)} failed ({proc.returncode}):\n"
+                         f"{proc.stderr}")
+    return dt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cold-runs", type=int, default=1)
+    ap.add_argument("--warm-runs", type=int, default=3)
+    ap.add_argument("--report", action="store_true", help="also time 'report --no-backtest'")
+    opts = ap.parse_args()
+    commands = list(COMMANDS)
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+        tmp = Path(tmp)
+        if opts.report:
+            commands.append(("report", ["report", "--no-backtest", "--no-tiles", "--out",
+                                        str(tmp / "report")], True))
+        base = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep
+                    + os.environ.get("PYTHONPATH", ""))
+        warm_env = dict(base, ROUTERISK_CACHE_DIR=str(tmp / "warm-cache"))
+        model = tmp / "model.json"
+        t_fit = run(["model", "fit", "--out", str(model)], warm_env)
+        print(f"model fit --out (once, fills the graph cache): {t_fit:.2f} s")
+        print(f"{'command':<14} {'cold s':>8} {'warm s':>8}   runs cold/warm "
+              f"{opts.cold_runs}/{opts.warm_runs}, median wall time")
+        for label, args, takes_model in commands:
+            cold = []
+            for i in range(opts.cold_runs):
+                env = dict(base, ROUTERISK_CACHE_DIR=str(tmp / f"cold-{label}-{i}"))
+                cold.append(run(args, env))
+            warm_args = args + (["--model", str(model)] if takes_model else [])
+            run(warm_args, warm_env)  # fills the cache for this command's graph
+            warm = [run(warm_args, warm_env) for _ in range(opts.warm_runs)]
+            print(f"{label:<14} {statistics.median(cold):>8.2f} "
+                  f"{statistics.median(warm):>8.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
