@@ -293,3 +293,23 @@ def test_trunk_fitted_model_rates_on_the_street_graph(osm_fixture, default_risk_
     count_s = sum(rs[e] * S.edges[e]["length"] / 1000 for e in es)
     count_t = sum(rt[e] * T.edges[e]["length"] / 1000 for e in et)
     assert count_s == pytest.approx(count_t, rel=0.10)
+
+
+def test_nearest_edges_is_the_exact_great_circle_nearest(osm_fixture):
+    import shapely
+
+    from routerisk.network.nodes import great_circle_m, nearest_edges
+
+    G = load_any_graph(osm_fixture)
+    rng = np.random.default_rng(3)
+    xs, ys = rng.uniform(-8.2, -6.0, 60), rng.uniform(12.3, 13.7, 60)
+    best, dist = nearest_edges(G, xs, ys, return_dist=True)
+    keys = list(G.edges(keys=True))
+    geoms = np.array([G.edges[e]["geometry"] for e in keys])
+    for i in range(len(xs)):
+        p = shapely.Point(xs[i], ys[i])
+        q = shapely.line_interpolate_point(geoms, shapely.line_locate_point(geoms, p))
+        d = great_circle_m(ys[i], xs[i], shapely.get_y(q), shapely.get_x(q))
+        assert dist[i] == pytest.approx(d.min(), abs=1e-6)
+        assert d[keys.index(best[i])] == pytest.approx(d.min(), abs=1e-6)
+    assert nearest_edges(G, *BAMAKO) in {e for e in keys if 1 in e[:2]}

@@ -26,7 +26,7 @@ from routerisk.errors import NoRouteError, SpecError
 from routerisk.geo.sphere import great_circle_km
 from routerisk.network.corridors import Corridor, Waypoint, corridor_polygon, get_corridor
 from routerisk.network.naming import towns_passed
-from routerisk.network.nodes import nearest_node, path_edges, route_line
+from routerisk.network.nodes import nearest_edges, nearest_node, path_edges, route_line
 
 log = logging.getLogger(__name__)
 
@@ -150,31 +150,16 @@ def _edge_weight(G: nx.MultiDiGraph, u: Hashable, v: Hashable, weight: str) -> f
     return min(float(d.get(weight, np.inf)) for d in G[u][v].values())
 
 
-def _nearest_edge(G: nx.MultiDiGraph, tree, keys, geoms, lat: float, lon: float):
-    pt = Point(lon, lat)
-    first = tree.query_nearest(pt, all_matches=True)
-    reach = max(float(shapely.distance(geoms[first[0]], pt)) * 1.5, 1e-6) + 0.05
-    cand = tree.query(pt, predicate="dwithin", distance=reach)
-    best, best_m = None, np.inf
-    for i in cand:
-        line = geoms[i]
-        q = line.interpolate(line.project(pt))
-        d = 1000.0 * float(great_circle_km(lat, lon, q.y, q.x))
-        if d < best_m:
-            best, best_m = keys[i], d
-    return best, best_m
-
-
 def _vias(G: nx.MultiDiGraph, corridor: Corridor, weight: str, max_snap_m: float
           ) -> list[_Via]:
-    keys, geoms = _edge_arrays(G)
-    tree = shapely.STRtree(geoms)
+    edges, edges_m = nearest_edges(G, [w.lon for w in corridor.waypoints],
+                                   [w.lat for w in corridor.waypoints], return_dist=True)
     vias: list[_Via] = []
     problems = []
     last = len(corridor.waypoints) - 1
     for i, w in enumerate(corridor.waypoints):
         node, node_m = nearest_node(G, w.lon, w.lat, return_dist=True)
-        edge, edge_m = _nearest_edge(G, tree, keys, geoms, w.lat, w.lon)
+        edge, edge_m = edges[i], float(edges_m[i])
         snap_m = min(node_m, edge_m)
         if snap_m > max_snap_m:
             problems.append(f"waypoint {i + 1} '{w.name}' is {snap_m / 1000:.1f} km from the "

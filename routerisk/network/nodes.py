@@ -12,7 +12,7 @@ import numpy as np
 from shapely.geometry import LineString
 
 from routerisk.errors import SpecError
-from routerisk.geo.sphere import chord_to_km, unit_vectors
+from routerisk.geo.sphere import chord_to_km, great_circle_km, unit_vectors
 
 log = logging.getLogger(__name__)
 
@@ -182,3 +182,68 @@ def route_line(G: nx.MultiDiGraph, path: Sequence[Hashable],
             (G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
         coords += pts if not coords else pts[1:]
     return LineString(coords)
+
+
+_EDGE_TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _edge_tree(G: nx.MultiDiGraph):
+    """A shapely ``STRtree`` of the edge geometries (lon/lat), cached per graph (rebuilt when
+    the edge count changes)."""
+    import shapely
+
+    cached = _EDGE_TREES.get(G)
+    if cached is not None and cached[0] == G.number_of_edges():
+        return cached[1], cached[2], cached[3]
+    keys = list(G.edges(keys=True))
+    geoms = np.array([edge_line(G, *e) for e in keys], dtype=object)
+    tree = shapely.STRtree(geoms)
+    _EDGE_TREES[G] = (G.number_of_edges(), tree, keys, geoms)
+    return tree, keys, geoms
+
+
+def nearest_edges(G: nx.MultiDiGraph, x, y, *, return_dist: bool = False):
+    """The edge nearest to each point by great-circle distance, vectorised.
+
+    The argument order is osmnx's (``ox.distance.nearest_edges(G, X, Y)``). One shapely
+    ``STRtree`` of the edge geometries is built per graph; for all points at once it finds
+    the nearest edge in degrees, then every edge within 1.5 times that distance (plus
+    0.05°), and picks among them the edge whose closest point is nearest on the sphere.
+
+    Parameters
+    ----------
+    G
+        Graph whose edges have ``geometry`` (lon/lat) or nodes ``x``/``y``.
+    x, y
+        Longitudes and latitudes (degrees), scalars or equal-length arrays.
+    return_dist
+        Also return the great-circle distances in metres.
+
+    Returns
+    -------
+    list of (u, v, key) (a single edge for scalar input), and the distances if asked.
+    """
+    import shapely
+
+    scalar = np.ndim(x) == 0
+    xs, ys = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+    if xs.shape != ys.shape:
+        raise SpecError("x and y must have the same length")
+    if G.number_of_edges() == 0:
+        raise SpecError("cannot find a nearest edge in a graph without edges")
+    tree, keys, geoms = _edge_tree(G)
+    pts = shapely.points(xs, ys)
+    (p0, e0), d0 = tree.query_nearest(pts, all_matches=False, return_distance=True)
+    reach = np.empty(len(pts))
+    reach[p0] = d0 * 1.5 + 0.05
+    pi, ei = tree.query(pts, predicate="dwithin", distance=reach)
+    lines = geoms[ei]
+    q = shapely.line_interpolate_point(lines, shapely.line_locate_point(lines, pts[pi]))
+    d = 1000.0 * great_circle_km(ys[pi], xs[pi], shapely.get_y(q), shapely.get_x(q))
+    order = np.lexsort((d, pi))                    # by point, then distance
+    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
+    best = [keys[int(i)] for i in ei[first]]
+    dist = d[first]
+    if scalar:
+        return (best[0], float(dist[0])) if return_dist else best[0]
+    return (best, dist) if return_dist else best
