@@ -23,9 +23,11 @@ compute the same thing:
   summed), ``sjoin(predicate="dwithin")`` of the places with the segments at each place's
   kernel reach, exact ``distance`` per pair, kernel, ``groupby`` sum, rate.
 
-The two rate vectors are compared (``numpy.allclose``, rtol 1e-5: routerisk's kernel
-blocks run in float32 relative to each block, sums within 1e-6) and the result printed; the
-script exits non-zero when they differ.
+The two rate vectors are compared: equal within rtol 1e-5 (routerisk's kernel blocks run in
+float32 relative to each block, sums within 1e-6), or, for a segment where a place lies
+within 1e-5 (relative) of the kernel's truncation distance, between the baseline's rates
+with such pairs left out and put in. The script prints how many segments needed the
+bracket and exits non-zero when any rate is outside both.
 
 Usage: ``python benchmarks/bench_hazard.py [--segments N] [--incidents N]``. Needs the
 shared data (the study network is the fit's validation reference).
@@ -134,6 +136,9 @@ def _fit(incidents):
 
 AS_OF = "2025-01-01"
 
+#: Relative margin around the kernel's truncation distance used by the equality check.
+EDGE = 1e-5
+
 
 def part_ours(n_segments: int, n_incidents: int, out: str) -> dict:
     from routerisk.geo.grid import Polylines
@@ -184,17 +189,29 @@ def part_baseline(n_segments: int, n_incidents: int, out: str) -> dict:
     h = np.sqrt(bw ** 2 + places["p"].to_numpy() ** 2)
     pts = gpd.GeoDataFrame({"w": places["w"].to_numpy(), "h": h},
                            geometry=gpd.points_from_xy(places["x"], places["y"]), crs=crs)
-    joined = gpd.sjoin(pts, segs, predicate="dwithin", distance=KERNELS[model.kernel][1] * h,
+    support = KERNELS[model.kernel][1]
+    joined = gpd.sjoin(pts, segs, predicate="dwithin", distance=support * h * (1 + EDGE),
                        how="inner")
     seg = joined["index_right"].to_numpy()
-    d = shapely.distance(segs.geometry.values[seg], pts.geometry.values[joined.index])
-    k = joined["w"].to_numpy() * kernel_values(np.asarray(d), joined["h"].to_numpy(), bw,
-                                               model.kernel)
+    d = np.asarray(shapely.distance(segs.geometry.values[seg],
+                                    pts.geometry.values[joined.index]))
+    hp, wp = joined["h"].to_numpy(), joined["w"].to_numpy()
+    inside = d / hp < support
+    k = wp * kernel_values(d, hp, bw, model.kernel) * inside
     mass = np.bincount(seg, weights=k, minlength=n)
     length_km = shapely.length(segs.geometry.values)
-    rate = (model.scale_ * mass + model.baseline_rate_per_km_yr_ * length_km) / length_km
     score_s = time.perf_counter() - t0
-    np.save(out, rate)
+
+    def rate_of(m):
+        return (model.scale_ * m + model.baseline_rate_per_km_yr_ * length_km) / length_km
+
+    # bracket for the check: pairs within EDGE (relative) of the kernel's truncation distance
+    # may fall either side of it in routerisk's float32 blocks
+    profile = KERNELS[model.kernel][0]
+    k_all = wp * (bw / hp) * profile(d / hp)
+    lo = np.bincount(seg, weights=k_all * (d / hp < support * (1 - EDGE)), minlength=n)
+    hi = np.bincount(seg, weights=k_all * (d / hp < support * (1 + EDGE)), minlength=n)
+    np.save(out, np.stack([rate_of(mass), rate_of(lo), rate_of(hi)]))
     return {"fit_s": fit_s, "score_s": score_s, "wall_s": fit_s + score_s,
             "places": int(len(places)), "pairs": int(len(joined)),
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -228,10 +245,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-hazard-") as tmp:
         ours = _run_part(args, "ours", str(Path(tmp) / "ours.npy"))
         base = _run_part(args, "baseline", str(Path(tmp) / "base.npy"))
-        a, b = np.load(Path(tmp) / "ours.npy"), np.load(Path(tmp) / "base.npy")
-    equal = a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-5, atol=0.0))
-    worst = float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))) if a.shape == b.shape \
-        else float("nan")
+        a = np.load(Path(tmp) / "ours.npy")
+        b, b_lo, b_hi = np.load(Path(tmp) / "base.npy")
+    tol = 1e-5
+    same = np.isclose(a, b, rtol=tol, atol=0.0)
+    bracketed = (a >= b_lo * (1 - tol)) & (a <= b_hi * (1 + tol))
+    equal = bool(np.all(same | bracketed))
+    worst = float(np.max(np.abs(a - b) / np.abs(b)))
     print(f"segments {ours['segments']:,}  incidents {ours['incidents']:,} at "
           f"{ours['sources']:,} distinct places; tuned: bandwidth {ours['bandwidth_km']:g} km, "
           f"half-life {ours['half_life_days']:g} days (Gaussian kernel to 3 widths)")
@@ -244,7 +264,11 @@ def main() -> None:
           f"{base['maxrss_mb'] / 1024:.2f} GB; {base['places']:,} places, "
           f"{base['pairs']:,} place-segment pairs (full run)")
     print()
-    print(f"outputs equal (rtol 1e-5): {'yes' if equal else 'NO'}; largest relative "
+    print(f"outputs equal: {'yes' if equal else 'NO'} - {int(same.sum()):,} of {len(a):,} "
+          f"rates within rtol {tol:g}; the other {int((~same).sum()):,} differ only by "
+          f"place-segment pairs within {EDGE:g} (relative) of the kernel's truncation "
+          f"distance (3 widths), which float32 blocks may put either side: "
+          f"{int((~same & bracketed).sum()):,} of them inside that bracket; largest relative "
           f"difference {worst:.1e}")
     print(f"speed-up with the tuned fit in both: {base['wall_s'] / ours['wall_s']:.1f}x; "
           f"scoring alone: {base['score_s'] / ours['score_s']:.1f}x")
