@@ -298,7 +298,8 @@ def test_trunk_fitted_model_rates_on_the_street_graph(osm_fixture, default_risk_
 def test_nearest_edges_is_the_exact_great_circle_nearest(osm_fixture):
     import shapely
 
-    from routerisk.network.nodes import great_circle_m, nearest_edges
+    from routerisk.geo.sphere import great_circle_km
+    from routerisk.network.nodes import nearest_edges
 
     G = load_any_graph(osm_fixture)
     rng = np.random.default_rng(3)
@@ -309,7 +310,7 @@ def test_nearest_edges_is_the_exact_great_circle_nearest(osm_fixture):
     for i in range(len(xs)):
         p = shapely.Point(xs[i], ys[i])
         q = shapely.line_interpolate_point(geoms, shapely.line_locate_point(geoms, p))
-        d = great_circle_m(ys[i], xs[i], shapely.get_y(q), shapely.get_x(q))
+        d = 1000.0 * great_circle_km(ys[i], xs[i], shapely.get_y(q), shapely.get_x(q))
         assert dist[i] == pytest.approx(d.min(), abs=1e-6)
         assert d[keys.index(best[i])] == pytest.approx(d.min(), abs=1e-6)
     assert nearest_edges(G, *BAMAKO) in {e for e in keys if 1 in e[:2]}
