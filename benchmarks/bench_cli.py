@@ -9,7 +9,9 @@ included) timed from outside; the figure is the median over the runs.
 - **warm**: the graph cache filled by an earlier run and ``--model`` pointing at a model
   saved once by ``routerisk model fit --out`` (time of that fit printed too).
 
-Python's own bytecode caches are warm in both. Run from the repository root::
+Python's own bytecode caches are warm in both. Wall and CPU (user + system) seconds are
+printed: on a shared machine wall time includes waiting for a core, so the load average is
+printed too. Run from the repository root::
 
     python benchmarks/bench_cli.py [--cold-runs 1] [--warm-runs 3] [--report]
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,22 +43,29 @@ COMMANDS: list[tuple[str, list[str], bool]] = [
 ]
 
 
-def run(args: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of one ``python -m routerisk -q ARGS`` (fails loudly on a non-zero exit)."""
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall s, CPU s) of one ``python -m routerisk -q ARGS``; fails loudly on an error.
+
+    CPU = user + system time of the child (``RUSAGE_CHILDREN`` before and after): on a
+    shared machine the wall time also holds the time spent waiting for a core.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "routerisk", "-q", *args], env=env,
                           cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True)
-    dt = time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"routerisk {' '.join(args)} failed ({proc.returncode}):\n"
                          f"{proc.stderr}")
-    return dt
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cold-runs", type=int, default=1)
+    ap.add_argument("--cold-runs", type=int, default=1, help="0: warm runs only")
     ap.add_argument("--warm-runs", type=int, default=3)
     ap.add_argument("--report", action="store_true", help="also time 'report --no-backtest'")
     opts = ap.parse_args()
@@ -69,10 +79,13 @@ def main() -> None:
                     + os.environ.get("PYTHONPATH", ""))
         warm_env = dict(base, ROUTERISK_CACHE_DIR=str(tmp / "warm-cache"))
         model = tmp / "model.json"
-        t_fit = run(["model", "fit", "--out", str(model)], warm_env)
-        print(f"model fit --out (once, fills the graph cache): {t_fit:.2f} s")
-        print(f"{'command':<14} {'cold s':>8} {'warm s':>8}   runs cold/warm "
-              f"{opts.cold_runs}/{opts.warm_runs}, median wall time")
+        t_fit, c_fit = run(["model", "fit", "--out", str(model)], warm_env)
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"model fit --out (once, fills the graph cache): {t_fit:.2f} s wall, "
+              f"{c_fit:.2f} s CPU")
+        print(f"{'command':<14} {'cold wall':>9} {'cold CPU':>9} {'warm wall':>9} "
+              f"{'warm CPU':>9}   seconds, median of {opts.cold_runs} cold / "
+              f"{opts.warm_runs} warm runs")
         for label, args, takes_model in commands:
             cold = []
             for i in range(opts.cold_runs):
@@ -81,8 +94,11 @@ def main() -> None:
             warm_args = args + (["--model", str(model)] if takes_model else [])
             run(warm_args, warm_env)  # fills the cache for this command's graph
             warm = [run(warm_args, warm_env) for _ in range(opts.warm_runs)]
-            print(f"{label:<14} {statistics.median(cold):>8.2f} "
-                  f"{statistics.median(warm):>8.2f}", flush=True)
+            cw, cc = ((f"{statistics.median(v):.2f}" for v in zip(*cold, strict=True))
+                      if cold else ("-", "-"))
+            ww, wc = (statistics.median(v) for v in zip(*warm, strict=True))
+            print(f"{label:<14} {cw:>9} {cc:>9} {ww:>9.2f} {wc:>9.2f}", flush=True)
+        print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

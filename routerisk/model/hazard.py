@@ -37,7 +37,6 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.optimize
 import scipy.sparse as sp
 
 from routerisk.errors import RouteRiskError, SpecError, ValidationError
@@ -454,6 +453,8 @@ def _fit_scale(M: np.ndarray, L: np.ndarray, y: np.ndarray, tau: float,
 
     theta0 = np.log([a0, b0 if fixed_b is None else 1.0])
     # BFGS in log space (L-BFGS-B's Fortran core is oddly slow here); clipped exponents
+    import scipy.optimize  # fit only: applying a saved model does not pay for this import
+
     res = scipy.optimize.minimize(nll, theta0, jac=True, method="BFGS",
                                   options={"gtol": 1e-8, "maxiter": 200})
     a, b = unpack(res.x)
