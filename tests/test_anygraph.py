@@ -264,8 +264,9 @@ def test_street_graph_through_every_command(osm_fixture, tmp_path, capsys, acled
 @pytest.mark.slow
 def test_trunk_fitted_model_rates_on_the_street_graph(osm_fixture, default_risk_model):
     """On the shared Bamako - Ségou stretch the street pieces get the rates of the trunk
-    pieces beside them (the two polylines lie <= 7 km apart): every piece within 15 %, the
-    expected count along the whole route within 10 %."""
+    pieces beside them (the two polylines lie <= 7 km apart): every street piece within the
+    range of the trunk pieces within 12 km (10 % slack), the median piece within 10 % of the
+    nearest trunk piece, the expected count along the whole route within 10 %."""
     model = default_risk_model
     S, T = load_any_graph(osm_fixture), load_any_graph()
     rs, rt = model.predict_rate(S), model.predict_rate(T)
@@ -286,10 +287,14 @@ def test_trunk_fitted_model_rates_on_the_street_graph(osm_fixture, default_risk_
     xs, ys = lonlat_to_km(ms[:, 0], ms[:, 1])
     xt, yt = lonlat_to_km(mt[:, 0], mt[:, 1])
     d = np.hypot(xs[:, None] - xt[None, :], ys[:, None] - yt[None, :])
-    near = d.argmin(axis=1)
     assert d.min(axis=1).max() < 10
-    ratio = np.array([rs[e] for e in es]) / np.array([rt[et[i]] for i in near])
-    assert np.all(np.abs(ratio - 1) < 0.15), ratio
+    street = np.array([rs[e] for e in es])
+    trunk = np.array([rt[e] for e in et])
+    for i in range(len(es)):           # within the range of the trunk pieces beside it
+        near = trunk[d[i] < 12.0]
+        assert near.min() * 0.9 <= street[i] <= near.max() * 1.1, (i, street[i], near)
+    nearest = trunk[d.argmin(axis=1)]
+    assert np.median(np.abs(street / nearest - 1)) < 0.10
     count_s = sum(rs[e] * S.edges[e]["length"] / 1000 for e in es)
     count_t = sum(rt[e] * T.edges[e]["length"] / 1000 for e in et)
     assert count_s == pytest.approx(count_t, rel=0.10)
