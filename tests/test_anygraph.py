@@ -228,6 +228,7 @@ def test_street_graph_through_every_command(osm_fixture, tmp_path, capsys, acled
     assert score["as_of"] == "2019-01-01" and score["network"].endswith(street.name)
     assert score["length_km"] == pytest.approx(built["route"]["km"], abs=0.051)
     assert score["n_segments"] >= 22 and 0 < score["p_disrupt"] < 1
+    assert score["history"]["rests_on"]          # the fit's history note, saved with it
 
     code, out, err = run(capsys, "route", "Bamako", "Ségou", "--json", *common)
     assert code == 0, err

@@ -98,7 +98,8 @@ def model(args: argparse.Namespace, incidents=None) -> tuple[Any, dict]:
     if incidents is None:
         files = getattr(args, "incidents", None)
         return fitted_model(as_of, tuple(files) if files else None)
-    return fit_model(incidents, as_of), incident_info(incidents)
+    fitted = fit_model(incidents, as_of)
+    return fitted, incident_info(incidents, fitted)
 
 
 @lru_cache(maxsize=4)
@@ -106,7 +107,8 @@ def fitted_model(as_of: Any, files: tuple[str, ...] | None) -> tuple[Any, dict]:
     """(model, incident info) fitted on incident files (default ones when ``None``);
     memoised per process so in-process runs share one fit."""
     incidents = read_incidents(list(files) if files else None)
-    return fit_model(incidents, as_of), incident_info(incidents)
+    fitted = fit_model(incidents, as_of)
+    return fitted, incident_info(incidents, fitted)
 
 
 def incident_info(incidents, model_=None) -> dict:
