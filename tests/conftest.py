@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from routerisk.config import shared_file
 from routerisk.geo.gazetteer import load_gazetteer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_graph_cache(tmp_path_factory):
+    """Derived graphs are cached in a folder of the test session, not the user's cache."""
+    old = os.environ.get("ROUTERISK_CACHE_DIR")
+    os.environ["ROUTERISK_CACHE_DIR"] = str(tmp_path_factory.mktemp("routerisk-cache"))
+    yield
+    if old is None:
+        os.environ.pop("ROUTERISK_CACHE_DIR", None)
+    else:
+        os.environ["ROUTERISK_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

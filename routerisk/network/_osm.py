@@ -139,7 +139,7 @@ def finish_graph(G: nx.MultiDiGraph, source: str, *, roads: str = "major"
     SpecError
         When no drivable major road is left.
     """
-    from routerisk.network.io import fill_geometry
+    from routerisk.network.nodes import fill_geometry
 
     classes = road_classes(roads)
     n_before = G.number_of_edges()

@@ -24,10 +24,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import networkx as nx
-from shapely.geometry import LineString
 
 from routerisk.config import NETWORK_FILE, STUDY_BBOX, shared_file
 from routerisk.errors import DataNotFoundError, SpecError
+from routerisk.network.nodes import fill_geometry
 from routerisk.network.segments import DEFAULT_MAX_LENGTH_M, segmentize
 
 log = logging.getLogger(__name__)
@@ -187,19 +187,6 @@ def _check_graph(G: nx.MultiDiGraph, source: str) -> None:
         raise SpecError(f"{source}: not a usable road graph: " + "; ".join(problems[:20]))
 
 
-def fill_geometry(G: nx.MultiDiGraph) -> int:
-    """Give every edge without a ``geometry`` the straight line u→v; return how many."""
-    filled = 0
-    for u, v, data in G.edges(data=True):
-        if data.get("geometry") is None:
-            data["geometry"] = LineString([(G.nodes[u]["x"], G.nodes[u]["y"]),
-                                           (G.nodes[v]["x"], G.nodes[v]["y"])])
-            filled += 1
-    if filled:
-        log.info("filled straight-line geometry on %d edge(s) without one", filled)
-    return filled
-
-
 def default_network_path(path: str | os.PathLike[str] | None = None) -> Path:
     """Resolve the trunk network file (explicit path, ``$ROUTERISK_DATA``, ``../shared/data``)."""
     return shared_file(NETWORK_FILE, path=path, what="road network (GraphML)",
@@ -322,9 +309,11 @@ def read_any_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     if name.endswith(GRAPHML_SUFFIXES):
         return load_graph(p, impute=True)
     if name.endswith(OSM_SUFFIXES):
-        from routerisk.network.osm import graph_from_osm_file
+        from routerisk.network import _osm
 
-        return graph_from_osm_file(p)
+        if name.endswith(".pbf"):
+            return _osm.graph_from_pbf_file(p)
+        return _osm.graph_from_xml_file(p)
     raise SpecError(f"--network {p}: expected a road graph ending in "
                     f"{', '.join(GRAPHML_SUFFIXES + OSM_SUFFIXES)}")
 

@@ -247,3 +247,16 @@ def nearest_edges(G: nx.MultiDiGraph, x, y, *, return_dist: bool = False):
     if scalar:
         return (best[0], float(dist[0])) if return_dist else best[0]
     return (best, dist) if return_dist else best
+
+
+def fill_geometry(G: nx.MultiDiGraph) -> int:
+    """Give every edge without a ``geometry`` the straight line u→v; return how many."""
+    filled = 0
+    for u, v, data in G.edges(data=True):
+        if data.get("geometry") is None:
+            data["geometry"] = LineString([(G.nodes[u]["x"], G.nodes[u]["y"]),
+                                           (G.nodes[v]["x"], G.nodes[v]["y"])])
+            filled += 1
+    if filled:
+        log.info("filled straight-line geometry on %d edge(s) without one", filled)
+    return filled
