@@ -110,7 +110,7 @@ class Orientation(MacroElement):
         super().__init__()
         self._name = "Orientation"
         self.places = _records(places, ["name", "lat", "lon", "kind", "min_zoom"])
-        located = borders[borders["located"]] if "located" in borders else borders
+        located = borders[borders["located"].astype(bool)] if "located" in borders else borders
         self.borders = _records(located, ["lat", "lon", "from_ctry", "to_ctry", "place"])
         self.corridors = _records(corridors, ["name", "lat", "lon"])
         self.control = layer_control
