@@ -249,7 +249,7 @@ def test_street_graph_through_every_command(osm_fixture, tmp_path, capsys, acled
     assert r["status"] == "detour" and r["detour_km"] > 0       # by the secondary RR12
     code, out, err = run(capsys, "scenario", "--close-road", "RN6", "--routes", str(routes),
                          "--json", *common)
-    assert code == 0 and json.loads(out)["share_cut"] == pytest.approx(1.0)
+    assert code == 0 and json.loads(out)["share_cut_off"] == pytest.approx(1.0)
 
     # the default import routes start far outside this graph: one clear message
     code, out, err = run(capsys, "exposure", *common)
