@@ -44,6 +44,11 @@ CHECKOUT = (Path(__file__).resolve().parent.parent
             if (Path(__file__).resolve().parent.parent / "pyproject.toml").is_file() else None)
 
 
+#: Incidents farther than this many degrees outside :data:`STUDY_BBOX` (Europe, the open
+#: Atlantic, another continent) are dropped on reading, counted and warned about.
+STUDY_REGION_MARGIN_DEG = 10.0
+
+
 NETWORK_FILE = "osm/flownet_africa_network_existing.graphml"
 
 
@@ -69,6 +74,14 @@ def _candidates() -> list[tuple[str, Path]]:
         found.append(("beside the checkout", CHECKOUT.parent / "shared" / "data"))
     found.append(("beside the working directory", Path.cwd().parent / "shared" / "data"))
     return found
+
+
+def _folder_state(folder: Path, relative: str) -> str:
+    if not folder.is_dir():
+        return "does not exist or is not a folder"
+    if not any(folder.iterdir()):
+        return "is an empty folder"
+    return f"has no '{relative}'"
 
 
 def shared_file(relative: str, *, path: str | os.PathLike[str] | None = None,
@@ -106,6 +119,11 @@ def shared_file(relative: str, *, path: str | os.PathLike[str] | None = None,
         p = folder / relative
         if p.is_file():
             return p
+        if label == f"${DATA_ENV}":  # an explicit folder is never silently replaced
+            raise DataNotFoundError(
+                f"{what} not found: ${DATA_ENV}={folder} {_folder_state(folder, relative)}; "
+                f"point ${DATA_ENV} at the shared data folder (the one holding "
+                f"'{relative}'), unset it, or pass {option} PATH")
         tried.append(f"{p} ({label})")
     raise DataNotFoundError(
         f"{what} not found; looked in: " + "; ".join(tried)
@@ -147,6 +165,10 @@ def user_data_dir() -> Path:
     return _user_dir(HOME_ENV, "data")
 
 
+#: Largest TOML file read, bytes (configuration files are a few KB).
+MAX_TOML_BYTES = 10 * 1024 * 1024
+
+
 def read_toml(path: str | os.PathLike[str], *, what: str = "TOML file") -> dict:
     """Read and parse a UTF-8 TOML file.
 
@@ -157,16 +179,24 @@ def read_toml(path: str | os.PathLike[str], *, what: str = "TOML file") -> dict:
         names the file and what is wrong.
     """
     p = Path(path)
-    if not p.is_file():
-        raise SpecError(f"{what} not found: {p}")
     try:
-        text = p.read_bytes().decode("utf-8")
+        if not p.is_file():
+            raise SpecError(f"{what} not found: {p}")
+        if p.stat().st_size > MAX_TOML_BYTES:
+            raise SpecError(f"{p}: {p.stat().st_size:,} bytes; a {what} may have at most "
+                            f"{MAX_TOML_BYTES:,}")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"{p}: cannot read: {exc.strerror}") from exc
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise SpecError(f"{p}: a binary file (NUL byte at offset {nul}), not a TOML text file")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{p}: not UTF-8 text (undecodable byte at offset {exc.start});"
                         " save the file as UTF-8") from exc
-    except OSError as exc:
-        raise SpecError(f"{p}: cannot read: {exc.strerror}") from exc
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise SpecError(f"{p}: not valid TOML: {exc}") from exc

@@ -26,6 +26,25 @@ class SpecError(RouteRiskError, ValueError):
     """A corridor, route, or scenario specification is invalid."""
 
 
+class ArgumentError(SpecError):
+    """A command-line option (or the library argument behind it) has an invalid value.
+
+    The command line exits with code 2 for it, as for any bad argument; ``option`` names the
+    option when known.
+    """
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+class ResourceLimitError(RouteRiskError, ValueError):
+    """An input would exceed a resource limit (pieces, nesting, file or field size).
+
+    The message says which limit, its value, and what the input would have needed.
+    """
+
+
 class UnknownNameError(RouteRiskError, KeyError):
     """A name (corridor, place, scenario, preset) is not known.
 

@@ -108,7 +108,6 @@ def test_route_json(capsys):
     (["scenario", "--close-road", "RN99"], "unknown road 'RN99'"),
     (["scenario", "no-such-preset"], "unknown scenario preset"),
     (["scenario", "--ban", "Atlantis"], "unknown country 'Atlantis'"),
-    (["exposure", "--share", "dakar=2"], "between 0 and 1"),
     (["exposure", "--share", "lagos=0.2"], "unknown import route 'lagos'"),
     (["route", "Atlantisville", "Bamako"], "unknown place 'Atlantisville'"),
     (["route", "Bamako", "Bamako"], "same road node"),
@@ -119,6 +118,17 @@ def test_route_json(capsys):
 def test_bad_input_is_one_line_exit_1(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code == 1
+    assert needle in err and "Traceback" not in err
+    assert err.startswith("routerisk: error:")
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["exposure", "--share", "dakar=2"], "between 0 and 1"),
+    (["scenario", "--blockade", "Kayes:-5"], "radius must be in (0, 500] km"),
+])
+def test_bad_option_values_found_by_the_library_exit_2(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
     assert needle in err and "Traceback" not in err
     assert err.startswith("routerisk: error:")
 

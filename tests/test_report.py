@@ -87,7 +87,7 @@ def test_cli_bad_input_is_one_line_not_a_traceback(tmp_path):
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
     clash = _run_cli("--quiet", "report", "--out", str(a_file), "--no-backtest")
-    assert clash.returncode == 1 and clash.stderr.strip().startswith("routerisk: error:")
+    assert clash.returncode == 2 and clash.stderr.strip().startswith("routerisk: error:")
     assert len(clash.stderr.strip().splitlines()) == 1
 
 

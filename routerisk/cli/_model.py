@@ -64,9 +64,11 @@ def read_incidents(files: list[str] | None):
 def fit_model(incidents, as_of: Any = None):
     """Fit :class:`HazardModel` (defaults) on incidents; the study network is the reference
     of its time-split validation."""
+    from routerisk.incidents.io import check_as_of
     from routerisk.model.hazard import HazardModel
     from routerisk.network.io import load_study_network
 
+    check_as_of(incidents, as_of)  # no history before it, or far past the data: refused
     log.info("fitting the hazard model on %d incidents", len(incidents))
     return HazardModel().fit(incidents, as_of=as_of, G=load_study_network())
 

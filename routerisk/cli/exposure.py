@@ -314,13 +314,14 @@ def _list_presets(presets, as_json: bool) -> int:
 def cmd_scenario(args: argparse.Namespace) -> int:
     from routerisk.incidents.io import load_catalogue
     from routerisk.supply.damage import od_losses, places_cut_off
-    from routerisk.supply.scenario_spec import load_presets
+    from routerisk.supply.scenario_spec import check_towns, load_presets
     from routerisk.supply.scenarios import closed_edges, resolve_closures, run_scenario
 
     presets = load_presets()
     if args.list:
         return _list_presets(presets, args.json)
     scenario = _scenario_from_args(args, presets)
+    check_towns(presets)
     if scenario.is_empty:
         raise SpecError("no closure given: name a PRESET (see --list) or use --blockade, "
                         "--close-road or --ban")

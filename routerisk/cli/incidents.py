@@ -13,12 +13,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from routerisk._output import print_json
-from routerisk.errors import SpecError, ValidationError
+from routerisk.cli import _args
+from routerisk.errors import ArgumentError, SpecError, ValidationError
 from routerisk.incidents import FORMATS
 
 if TYPE_CHECKING:
@@ -58,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--corridor", action="append", default=[], metavar="NAME",
                    help="count incidents within the buffer of this corridor (repeatable; "
                         "'all' for every corridor)")
-    s.add_argument("--buffer-km", type=float, default=None, metavar="K",
+    s.add_argument("--buffer-km", type=_args.non_negative, default=None, metavar="K",
                    help="buffer around the corridor, km (default: the corridor's buffer_km)")
     s.add_argument("--violent-only", action="store_true",
                    help="keep only violent event types")
@@ -112,8 +114,9 @@ def corridor_subset(frame: pd.DataFrame, corridor, *, buffer_km: float | None = 
     """Incidents within ``buffer_km`` (default the corridor's ``buffer_km``) of the straight
     polyline through the corridor's waypoints; also returns the buffer used."""
     km = float(buffer_km if buffer_km is not None else corridor.buffer_km)
-    if km < 0:
-        raise SpecError(f"--buffer-km must be >= 0; got {km:g}")
+    if not (km >= 0 and math.isfinite(km)):
+        raise ArgumentError(f"--buffer-km must be a finite number >= 0; got {km:g}",
+                            option="--buffer-km")
     wps = list(corridor.waypoints)
     if not wps:
         raise SpecError(f"corridor '{corridor.name}' has no waypoints")

@@ -1,12 +1,12 @@
 """``routerisk report``: the analyst report, one self-contained HTML page plus its tables.
 
 ``routerisk report [--as-of DATE] [--horizon-days N] [--incidents FILE...] [--network PATH]
-[--no-backtest] [--no-tiles] [--compare PREVIOUS_REPORT_DIR] [--pdf] --out DIR`` writes
-``DIR/index.html`` and the CSV, GeoJSON and GeoPackage files behind it (see
-:func:`routerisk.report.build_report`). ``--compare`` adds what changed since a previous
-report; ``--pdf`` also prints the page to ``DIR/report.pdf`` with headless Chromium.
-Progress goes to stderr (silence it with ``routerisk --quiet report ...``); the last line on
-stdout is the path of the page.
+[--no-backtest] [--no-tiles] [--no-notes] [--compare PREVIOUS_REPORT_DIR] [--pdf] --out DIR``
+writes ``DIR/index.html`` and the CSV, GeoJSON and GeoPackage files behind it (see
+:func:`routerisk.report.build_report`), swapped into place only when complete.
+``--compare`` adds what changed since a previous report; ``--pdf`` also prints the page to
+``DIR/report.pdf`` with headless Chromium. Progress goes to stderr (silence it with
+``routerisk --quiet report ...``); the last line on stdout is the path of the page.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "most, new incidents, changed data period or parameters)")
     p.add_argument("--pdf", action="store_true",
                    help="also print the page to DIR/report.pdf with headless Chromium")
+    p.add_argument("--no-notes", action="store_true",
+                   help="leave the incidents' raw source text (notes) out of the page and "
+                        "every export, for a report meant for publication (ACLED's terms "
+                        "forbid redistributing its rows)")
     p.set_defaults(func=cmd_report)
 
 
@@ -75,7 +79,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         network=args.network, backtest=not args.no_backtest,
         backtest_as_of=args.backtest_as_of, backtest_horizon_days=args.backtest_horizon_days,
         backtest_incidents=args.backtest_incidents, tiles=None if args.no_tiles else "osm",
-        compare=args.compare, pdf=args.pdf, model=model)
+        compare=args.compare, pdf=args.pdf, model=model, notes=not args.no_notes)
     log = logging.getLogger(__name__)
     for item in result.missing:
         log.warning("not in the report: %s", item)

@@ -164,9 +164,11 @@ def _print_score(out: dict, note) -> None:
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Run the backtest."""
     from routerisk.incidents.coverage import forecast_note, history_note
+    from routerisk.incidents.io import check_as_of
     from routerisk.model.backtest import backtest
 
     train = _read_all(args.incidents)
+    check_as_of(train, args.as_of)
     test = _read_all(args.test_incidents)
     G = _model.graph(args)
     result = backtest(train, test, as_of=args.as_of, horizon_days=args.horizon_days, G=G,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from routerisk.config import GAZETTEER_FILE, GAZETTEER_GULF_FILE, shared_file
-from routerisk.errors import GeocodeError
+from routerisk.errors import GeocodeError, ValidationError
 from routerisk.geo.sphere import great_circle_km
 
 logger = logging.getLogger(__name__)
@@ -64,10 +64,37 @@ def normalize_name(text: str) -> str:
     return folded.strip()
 
 
+#: Columns a gazetteer CSV must have.
+GAZETTEER_COLUMNS: tuple[str, ...] = ("country_iso3", "osm_node_id", "lat", "lon", "name",
+                                      "name_en", "place", "population")
+
+
+def _read_one(path: str) -> pd.DataFrame:
+    """One gazetteer CSV, its columns and coordinates checked (errors name the file)."""
+    try:
+        df = pd.read_csv(path, dtype={"country_iso3": str, "name": str, "name_en": str,
+                                      "place": str})
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ValidationError(path, [f"not a readable gazetteer CSV ({exc})"[:300]]) from None
+    missing = [c for c in GAZETTEER_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValidationError(path, [f"missing column '{c}'; a gazetteer CSV has the columns "
+                                     f"{', '.join(GAZETTEER_COLUMNS)}" for c in missing])
+    bad = []
+    for col, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
+        values = pd.to_numeric(df[col], errors="coerce")
+        for i in values.index[~values.between(lo, hi)][:10]:
+            bad.append(f"row {i + 1}, '{col}': must be a number from {lo} to {hi}; got "
+                       f"{df.at[i, col]!r}")
+        df[col] = values
+    if bad:
+        raise ValidationError(path, bad)
+    return df
+
+
 @lru_cache(maxsize=4)
 def _load(paths: tuple[str, ...]) -> pd.DataFrame:
-    frames = [pd.read_csv(p, dtype={"country_iso3": str, "name": str, "name_en": str,
-                                    "place": str}) for p in paths]
+    frames = [_read_one(p) for p in paths]
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     df = df.drop_duplicates(subset=["country_iso3", "osm_node_id"]).reset_index(drop=True)
     df["key"] = df["name"].fillna("").map(normalize_name)

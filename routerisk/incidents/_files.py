@@ -3,10 +3,10 @@ required columns, row names, duplicate ids, the study-area filter and the read c
 
 from __future__ import annotations
 
+import codecs
 import copy
 import csv
 import functools
-import io
 import logging
 import os
 from collections import OrderedDict
@@ -17,7 +17,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from routerisk.errors import DataNotFoundError, ValidationError
+from routerisk.config import STUDY_BBOX, STUDY_REGION_MARGIN_DEG
+from routerisk.errors import (
+    ArgumentError,
+    DataNotFoundError,
+    ResourceLimitError,
+    ValidationError,
+)
 from routerisk.geo.gazetteer import normalize_name
 from routerisk.incidents.coverage import file_coverage
 from routerisk.incidents.schema import (
@@ -28,6 +34,10 @@ from routerisk.incidents.schema import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+#: Reason counted in ``attrs["filtered"]`` for incidents far outside the study area.
+OUTSIDE_REGION = "far outside the study area"
 
 
 #: A bounding box (lon_min, lat_min, lon_max, lat_max) in WGS84 degrees.
@@ -45,29 +55,54 @@ COUNTRY_ISO3: dict[str, str] = {normalize_name(k): v for k, v in {
 }.items()}
 
 
+#: Largest cell of an incident file, characters: beyond it reading stops (an unclosed quote
+#: would otherwise swallow the rest of the file). The schema's own limits (e.g. 20,000
+#: characters of notes) are checked after reading, row by row.
+MAX_FIELD_CHARS = 16 * 1024 * 1024
+#: Largest incident file read whole into memory (GeoJSON), bytes; CSV files are streamed.
+MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024
+
+
 def _check_file(path: str | os.PathLike[str]) -> Path:
     p = Path(path).expanduser()
-    if not p.exists():
+    try:
+        exists, is_file = p.exists(), p.is_file()
+    except OSError as exc:  # a name too long, a loop of links, ...
+        raise DataNotFoundError(f"incident file {str(p)[:120]}: {exc.strerror}") from None
+    if not exists:
         raise DataNotFoundError(f"incident file not found: {p}")
-    if not p.is_file():
+    if not is_file:
         raise DataNotFoundError(f"incident file {p} is not a regular file")
     return p
 
 
-def _decode(p: Path, encoding: str) -> str:
-    """The file's text; non-decodable bytes are reported with their line numbers."""
+def check_encoding(encoding: str) -> str:
+    """The canonical name of a text encoding; :class:`ArgumentError` when Python has none."""
     try:
-        data = p.read_bytes()
+        return codecs.lookup(encoding).name
+    except (LookupError, TypeError, ValueError):
+        raise ArgumentError(f"--encoding '{encoding}': unknown text encoding; expected e.g. "
+                            f"utf-8, latin-1 or cp1252", option="--encoding") from None
+
+
+def _read_limited(p: Path) -> bytes:
+    """The whole file, refused (not read) beyond :data:`MAX_WHOLE_FILE_BYTES`."""
+    try:
+        size = p.stat().st_size
+        if size > MAX_WHOLE_FILE_BYTES:
+            raise ResourceLimitError(
+                f"{p}: {size:,} bytes; files read whole (GeoJSON) may have at most "
+                f"{MAX_WHOLE_FILE_BYTES:,} bytes; convert it to CSV, which is streamed")
+        return p.read_bytes()
     except OSError as exc:
         raise DataNotFoundError(f"cannot read incident file {p}: {exc.strerror}") from exc
-    if not data.strip():
-        raise ValidationError(str(p), ["the file is empty; expected a header line with the "
-                                       "column names, then one row per incident"])
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        bad = []
-        for lineno, line in enumerate(data.split(b"\n"), start=1):
+
+
+def _bad_bytes(p: Path, encoding: str) -> ValidationError:
+    """The lines of ``p`` that are not valid ``encoding`` (streamed, at most 50 listed)."""
+    bad = []
+    with p.open("rb") as fh:
+        for lineno, line in enumerate(fh, start=1):
             try:
                 line.decode(encoding)
             except UnicodeDecodeError as exc:
@@ -75,56 +110,112 @@ def _decode(p: Path, encoding: str) -> str:
                 bad.append(f"line {lineno}: bytes that are not valid {encoding} (first: "
                            f"0x{byte.hex()} at character {exc.start + 1}); save the file as "
                            f"{encoding}, or pass the encoding it is in (e.g. latin-1)")
-        raise ValidationError(str(p), bad) from None
-    except LookupError:
-        raise ValidationError(str(p), [f"unknown text encoding '{encoding}'"]) from None
+                if len(bad) >= 50:
+                    break
+    return ValidationError(str(p), bad or [f"not valid {encoding} text"])
+
+
+def _decode(p: Path, encoding: str) -> str:
+    """The file's text; non-decodable bytes are reported with their line numbers."""
+    encoding = check_encoding(encoding)
+    data = _read_limited(p)
+    if not data.strip():
+        raise ValidationError(str(p), ["the file is empty; expected a header line with the "
+                                       "column names, then one row per incident"])
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise _bad_bytes(p, encoding) from None
     return text.removeprefix("\ufeff")
 
 
-def _read_csv_text(p: Path, encoding: str) -> pd.DataFrame:
+def _delimiter_problem(header: list[str]) -> str | None:
+    """A message when a one-column header is really split by another delimiter."""
+    if len(header) != 1:
+        return None
+    line = header[0]
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|' characters")):
+        if line.count(sep) >= 2:
+            return (f"line 1: the header is separated by {name}, not commas; export the file "
+                    f"as comma-separated CSV")
+    return None
+
+
+def _read_csv_text(p: Path, encoding: str,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
     """All cells as stripped strings ("" for empty); malformed CSV becomes ValidationError.
 
-    Parsed with the standard :mod:`csv` module so that a row with more or fewer cells than
-    the header is reported (pandas would silently shift or pad it).
+    Parsed with the standard :mod:`csv` module, streaming, so that a row with more or fewer
+    cells than the header is reported (pandas would silently shift or pad it). A cell longer
+    than :data:`MAX_FIELD_CHARS` or holding a NUL character is a problem of its row. When
+    ``columns`` is given only those columns (where present) are kept, and repeated values
+    share one string, so memory stays a small multiple of the kept text.
     """
-    text = _decode(p, encoding)
+    encoding = check_encoding(encoding)
+    problems: list[str] = []
     old_limit = csv.field_size_limit()
-    csv.field_size_limit(max(old_limit, len(text) + 1))
-    problems = []
+    csv.field_size_limit(MAX_FIELD_CHARS)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise ValidationError(str(p), ["the file has no header line"])
-            width = len(header)
-            body = []
-            for row in reader:
-                if not row or (len(row) == 1 and not row[0].strip() and width > 1):
-                    continue  # blank line
-                if len(row) != width:
-                    problems.append(f"line {reader.line_num}: {len(row)} cells but the header "
-                                    f"has {width}; not a well-formed CSV file (a missing "
-                                    f"or extra comma, or an unquoted comma in a value?)")
-                    continue
-                body.append(row)
-        except csv.Error as exc:
-            raise ValidationError(str(p), [f"line {reader.line_num}: not a well-formed CSV "
-                                           f"file ({exc})"]) from None
+        with p.open(encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, strict=True)
+            try:
+                header = next(reader, None)
+                if header is None or not any(c.strip() for c in header):
+                    raise ValidationError(str(p), [
+                        "the file is empty; expected a header line with the column names, "
+                        "then one row per incident"])
+                header = [c.strip().lstrip("\ufeff").strip() for c in header]
+                delim = _delimiter_problem(header)
+                if delim:
+                    raise ValidationError(str(p), [delim])
+                width = len(header)
+                keep = (list(range(width)) if columns is None
+                        else [i for i, c in enumerate(header) if c in set(columns)])
+                cols: list[list[str]] = [[] for _ in keep]
+                shared: list[dict[str, str]] = [{} for _ in keep]
+                row_no = 0
+                for row in reader:
+                    if not row or (len(row) == 1 and not row[0].strip() and width > 1):
+                        continue  # blank line
+                    row_no += 1
+                    if len(row) != width:
+                        problems.append(
+                            f"line {reader.line_num}: {len(row)} cells but the header has "
+                            f"{width}; not a well-formed CSV file (a missing or extra comma, "
+                            f"or an unquoted comma in a value?)")
+                        continue
+                    for j, i in enumerate(keep):
+                        v = row[i].strip()
+                        if "\x00" in v:
+                            problems.append(f"row {row_no}, '{header[i]}': contains a NUL "
+                                            f"character; expected text")
+                        cols[j].append(shared[j].setdefault(v, v) if len(v) < 40 else v)
+                    if len(problems) > 1000:
+                        break
+            except csv.Error as exc:
+                msg = str(exc)
+                if "field larger than field limit" in msg:
+                    msg = (f"a cell longer than {MAX_FIELD_CHARS:,} characters (an unclosed "
+                           f"quote?)")
+                raise ValidationError(str(p), [f"line {reader.line_num}: not a well-formed "
+                                               f"CSV file ({msg})"]) from None
+    except UnicodeDecodeError:
+        raise _bad_bytes(p, encoding) from None
+    except OSError as exc:
+        raise DataNotFoundError(f"cannot read incident file {p}: {exc.strerror}") from exc
     finally:
         csv.field_size_limit(old_limit)
     if problems:
         raise ValidationError(str(p), problems)
-    columns = [str(c).strip() for c in header]
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
         raise ValidationError(str(p), [f"column '{c}' appears more than once in the header"
                                        for c in dupes])
-    unnamed = [i + 1 for i, c in enumerate(columns) if not c]
+    unnamed = [i + 1 for i, c in enumerate(header) if not c]
     if unnamed:
         raise ValidationError(str(p), [f"column {i} of the header has no name" for i in unnamed])
-    df = pd.DataFrame(body, columns=columns, dtype=object)
-    return df.apply(lambda s: s.str.strip()) if len(df) else df
+    return pd.DataFrame({header[i]: pd.Series(cols[j], dtype=object)
+                         for j, i in enumerate(keep)}, columns=[header[i] for i in keep])
 
 
 def _drop_hxl_row(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -171,6 +262,9 @@ def _json_rows(p: Path, encoding: str) -> tuple[list[dict], str]:
     except json.JSONDecodeError as exc:
         raise ValidationError(str(p), [f"line {exc.lineno}: not valid JSON ({exc.msg})"]) \
             from None
+    except RecursionError:
+        raise ValidationError(str(p), ["JSON nested too deeply (arrays or objects inside "
+                                       "each other hundreds of levels deep)"]) from None
     key = ""
     if isinstance(doc, dict):
         for k in JSON_ROW_KEYS:
@@ -184,13 +278,14 @@ def _json_rows(p: Path, encoding: str) -> tuple[list[dict], str]:
     return doc, key
 
 
-def _read_rows(p: Path, encoding: str) -> tuple[pd.DataFrame, int]:
+def _read_rows(p: Path, encoding: str, columns: Sequence[str] | None = None
+               ) -> tuple[pd.DataFrame, int]:
     """A CSV file or a saved JSON API response as a frame of strings; and the number of
-    HXL tag rows skipped (HDX files)."""
+    HXL tag rows skipped (HDX files). ``columns``: keep only these of a CSV file."""
     if p.suffix.lower() == ".json":
         rows, _ = _json_rows(p, encoding)
         return records_frame(rows), 0
-    return _drop_hxl_row(_read_csv_text(p, encoding))
+    return _drop_hxl_row(_read_csv_text(p, encoding, columns=columns))
 
 
 def _require(df: pd.DataFrame, required: Sequence[str], p: Path, what: str) -> None:
@@ -221,12 +316,14 @@ def _duplicates(ids: pd.Series, column: str) -> list[str]:
 
 def _finish(incidents: list[Incident], problems: list[str], p: Path, *, fmt: str,
             violent_only: bool, bbox: BBox | None,
-            filtered: dict[str, int] | None = None) -> gpd.GeoDataFrame:
+            filtered: dict[str, int] | None = None,
+            study_region: bool = True) -> gpd.GeoDataFrame:
     if problems:
         raise ValidationError(str(p), problems)
     frame = incidents_to_frame(incidents) if incidents else empty_incident_frame()
+    frame.attrs["source_file"] = str(p)
     frame, filtered = filter_incidents(frame, violent_only=violent_only, bbox=bbox,
-                                       filtered=filtered)
+                                       filtered=filtered, study_region=study_region)
     frame.attrs.update({"source_file": str(p), "format": fmt, "rows_read": len(incidents),
                         "events_kept": len(frame), "filtered": filtered,
                         "coverage": file_coverage(fmt, [i.date for i in incidents],
@@ -240,6 +337,7 @@ def _finish(incidents: list[Incident], problems: list[str], p: Path, *, fmt: str
 
 def filter_incidents(frame: gpd.GeoDataFrame, *, violent_only: bool = False,
                      bbox: BBox | None = None, filtered: dict[str, int] | None = None,
+                     study_region: bool = True,
                      ) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """Drop non-violent types and rows outside ``bbox``; count what is dropped, by reason.
 
@@ -255,6 +353,10 @@ def filter_incidents(frame: gpd.GeoDataFrame, *, violent_only: bool = False,
         ``"outside bbox"``.
     filtered
         Counts so far, added to (not modified).
+    study_region
+        Without ``bbox``, drop rows more than :data:`routerisk.config.STUDY_REGION_MARGIN_DEG`
+        degrees outside :data:`routerisk.config.STUDY_BBOX` (counted as
+        :data:`OUTSIDE_REGION`, and warned about); ``False`` for data from elsewhere.
 
     Returns
     -------
@@ -263,6 +365,21 @@ def filter_incidents(frame: gpd.GeoDataFrame, *, violent_only: bool = False,
     """
     counts = dict(filtered or {})
     keep = np.ones(len(frame), dtype=bool)
+    if study_region and bbox is None and len(frame):
+        m = STUDY_REGION_MARGIN_DEG
+        x0, y0, x1, y1 = STUDY_BBOX
+        far = ~(frame["longitude"].between(x0 - m, x1 + m)
+                & frame["latitude"].between(y0 - m, y1 + m)).to_numpy()
+        n_far = int(far.sum())
+        if n_far:
+            key = OUTSIDE_REGION
+            counts[key] = counts.get(key, 0) + n_far
+            first = frame.loc[far].iloc[0]
+            logger.warning("%s: %d incident(s) more than %g degrees outside the study area "
+                           "left out (first: %s at %.4f, %.4f)",
+                           frame.attrs.get("source_file", "incidents"), n_far, m,
+                           first["incident_id"], first["latitude"], first["longitude"])
+        keep &= ~far
     if bbox is not None:
         x0, y0, x1, y1 = (float(v) for v in bbox)
         if not (x0 <= x1 and y0 <= y1):

@@ -179,6 +179,12 @@ _GOVERNMENT = re.compile(r"\b(?:government|officials?|mayors?|prefects?|sub-pref
 _ACLED_REQUIRED = ("event_id_cnty", "event_date", "sub_event_type", "latitude", "longitude")
 
 
+#: The ACLED columns the reader uses (the others of a CSV file are not kept in memory).
+_ACLED_READ = (*_ACLED_REQUIRED, "event_type", "actor1", "assoc_actor_1", "inter1", "actor2",
+               "assoc_actor_2", "inter2", "notes", "location", "fatalities", "time_precision",
+               "geo_precision", "data_id", "iso3", "country")
+
+
 _ACLED_EVENT_COLUMNS = ("event_date", "event_type", "sub_event_type", "latitude", "longitude",
                         "location", "fatalities", "time_precision", "geo_precision")
 
@@ -355,11 +361,11 @@ def read_acled(path: str | os.PathLike[str], *, violent_only: bool = False,
         ``layout`` and ``actor_rows_collapsed``.
     """
     p = _check_file(path)
-    df, hxl = _read_rows(p, encoding)
+    df, hxl = _read_rows(p, encoding, columns=_ACLED_READ)
     _require(df, _ACLED_REQUIRED, p, "ACLED")
     incidents, problems, info = acled_incidents(df, check_swapped=check_swapped)
     frame = _finish(incidents, problems, p, fmt="acled", violent_only=violent_only,
-                    bbox=bbox)
+                    bbox=bbox, study_region=check_swapped)
     frame.attrs.update(info)
     frame.attrs["rows_read"] = len(df)
     frame.attrs["hxl_rows_skipped"] = hxl

@@ -29,9 +29,17 @@ import geopandas as gpd
 import pandas as pd
 
 from routerisk.config import ACLED_FILE, optional_shared_file, package_file
-from routerisk.errors import DataNotFoundError, ValidationError
+from routerisk.errors import ArgumentError, DataNotFoundError, ValidationError
 from routerisk.incidents import FORMATS
-from routerisk.incidents._files import JSON_ROW_KEYS, BBox, _check_file, filter_incidents
+from routerisk.incidents._files import (
+    JSON_ROW_KEYS,
+    BBox,
+    _check_file,
+    _delimiter_problem,
+    _read_limited,
+    check_encoding,
+    filter_incidents,
+)
 from routerisk.incidents.acled import read_acled
 from routerisk.incidents.coverage import merge_coverage
 from routerisk.incidents.native import read_routerisk
@@ -50,24 +58,42 @@ logger = logging.getLogger(__name__)
 CATALOGUE_FILE = package_file("catalogue.csv")
 
 
+#: Columns that identify each CSV format (any one of them votes for the format).
+_SIGNATURES: dict[str, frozenset[str]] = {
+    "acled": frozenset({"event_id_cnty", "sub_event_type", "event_date", "actor1",
+                        "geo_precision", "time_precision", "inter1", "assoc_actor_1"}),
+    "ucdp": frozenset({"type_of_violence", "date_start", "date_end", "where_prec",
+                       "conflict_new_id", "side_a", "side_b", "best", "where_coordinates",
+                       "civilian_deaths", "combatant_deaths", "relid"}),
+}
+
+
 def detect_format(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> str:
-    """Guess a file's format from its extension and header: routerisk, acled or ucdp."""
+    """Guess a file's format from its extension and header: routerisk, acled or ucdp.
+
+    The CSV header votes: the format sharing the most identifying columns wins (so a UCDP
+    file missing one column is still read as UCDP, and the reader names the missing column);
+    with none, routerisk's own schema. A header split by semicolons or tabs is reported.
+    """
     p = _check_file(path)
     if p.suffix.lower() == ".geojson":
         return "routerisk"
     if p.suffix.lower() == ".json":
         return _detect_json(p, encoding)
+    encoding = check_encoding(encoding)
     try:
         with p.open(encoding=encoding, errors="replace", newline="") as fh:
             header = fh.readline(1_000_000)
     except OSError as exc:
         raise DataNotFoundError(f"cannot read incident file {p}: {exc.strerror}") from exc
-    cols = {c.strip().strip('"').lstrip("\ufeff") for c in header.split(",")}
-    if {"event_id_cnty", "sub_event_type"} & cols:
-        return "acled"
-    if "type_of_violence" in cols:
-        return "ucdp"
-    return "routerisk"
+    cells = [c.strip().strip('"').lstrip("\ufeff") for c in header.split(",")]
+    problem = _delimiter_problem([header.strip()]) if len(cells) == 1 else None
+    if problem:
+        raise ValidationError(str(p), [problem])
+    cols = set(cells)
+    votes = {fmt: len(sig & cols) for fmt, sig in _SIGNATURES.items()}
+    best = max(votes, key=lambda f: votes[f])
+    return best if votes[best] else "routerisk"
 
 
 def _detect_json(p: Path, encoding: str) -> str:
@@ -76,8 +102,8 @@ def _detect_json(p: Path, encoding: str) -> str:
     import json
 
     try:
-        doc = json.loads(p.read_text(encoding=encoding, errors="replace"))
-    except (OSError, ValueError):
+        doc = json.loads(_read_limited(p).decode(encoding, errors="replace"))
+    except (OSError, ValueError, RecursionError):
         return "routerisk"  # the reader reports what is wrong
     rows = None
     if isinstance(doc, dict):
@@ -112,6 +138,56 @@ def read_incidents(path: str | os.PathLike[str], *, format: str | None = None,
         raise ValidationError(str(path), [f"unknown format {fmt!r}; expected one of "
                                           f"{', '.join(FORMATS)}"])
     return readers[fmt](path, violent_only=violent_only, bbox=bbox, encoding=encoding)
+
+
+#: Farthest an as-of date may lie after the latest incident, days (about 2.5 half-lives of
+#: the default hazard model): beyond it the history no longer says anything about the date.
+MAX_AS_OF_GAP_DAYS = 1826
+
+
+def check_as_of(frame: pd.DataFrame, as_of, *, option: str = "--as-of",
+                max_gap_days: int = MAX_AS_OF_GAP_DAYS) -> None:
+    """Refuse an as-of date the incidents cannot answer for.
+
+    Parameters
+    ----------
+    frame
+        The incidents (a ``date`` column).
+    as_of
+        The forecast date (anything :class:`pandas.Timestamp` reads); ``None`` (the day after
+        the latest incident) is always accepted when there are incidents.
+    option
+        The option named in the message.
+    max_gap_days
+        Largest accepted gap between the latest incident and ``as_of``.
+
+    Raises
+    ------
+    ArgumentError
+        When no incident is dated before ``as_of`` (P would be 0 and every metric n/a), or
+        ``as_of`` lies more than ``max_gap_days`` after the latest incident.
+    ValidationError
+        When there are no incidents at all.
+    """
+    dates = pd.to_datetime(frame["date"]) if len(frame) else pd.Series([], dtype="M8[ns]")
+    if not len(dates):
+        raise ValidationError(", ".join(frame.attrs.get("sources", [])) or "incidents",
+                              ["no incidents to fit the model on"])
+    first, last = dates.min(), dates.max()
+    span = f"the incidents run from {first.date()} to {last.date()}"
+    if as_of is None:
+        return
+    ts = pd.Timestamp(as_of)
+    if not (dates < ts).any():
+        raise ArgumentError(f"{option} {ts.date()}: no incident is dated before it ({span}); "
+                            f"a forecast needs history: choose a date after {first.date()}",
+                            option=option)
+    gap = (ts - last).days
+    if gap > max_gap_days:
+        raise ArgumentError(f"{option} {ts.date()}: {gap:,} days after the latest incident "
+                            f"({span}); at most {max_gap_days:,} days are accepted, since the "
+                            f"history says nothing about a date that far ahead",
+                            option=option)
 
 
 def load_catalogue(path: str | os.PathLike[str] | None = None, *,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from routerisk.errors import ValidationError
 from routerisk.incidents._files import (
+    MAX_FIELD_CHARS,
     BBox,
     _cached,
     _check_file,
@@ -78,7 +79,8 @@ def read_routerisk(path: str | os.PathLike[str], *, violent_only: bool = False,
         problems += _duplicates(ids, "incident_id")
         incidents, more = validate_records(records, rows=names, check_swapped=check_swapped)
         return _finish(incidents, problems + more, p, fmt="routerisk",
-                       violent_only=violent_only, bbox=bbox)
+                       violent_only=violent_only, bbox=bbox,
+                    study_region=check_swapped)
     df = _read_csv_text(p, encoding)
     unknown = [c for c in df.columns if c not in INCIDENT_COLUMNS and c != "geometry"]
     _require(df, _REQUIRED, p, "routerisk incident")
@@ -92,7 +94,8 @@ def read_routerisk(path: str | os.PathLike[str], *, violent_only: bool = False,
     incidents, more = validate_records(records, rows=_row_names(range(len(df))),
                                        check_swapped=check_swapped)
     return _finish(incidents, problems + more, p, fmt="routerisk", violent_only=violent_only,
-                   bbox=bbox)
+                   bbox=bbox,
+                    study_region=check_swapped)
 
 
 def _geojson_records(p: Path, encoding: str) -> tuple[list[dict], list[str], list[str]]:
@@ -102,6 +105,11 @@ def _geojson_records(p: Path, encoding: str) -> tuple[list[dict], list[str], lis
     except json.JSONDecodeError as exc:
         raise ValidationError(str(p), [f"line {exc.lineno}, column {exc.colno}: not valid "
                                        f"JSON ({exc.msg})"]) from None
+    except RecursionError:
+        raise ValidationError(str(p), ["JSON nested too deeply (arrays or objects inside "
+                                       "each other hundreds of levels deep); expected a "
+                                       "GeoJSON FeatureCollection"]) from None
+    del text
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ValidationError(str(p), ["expected a GeoJSON FeatureCollection"])
     features = doc.get("features")
@@ -117,7 +125,16 @@ def _geojson_records(p: Path, encoding: str) -> tuple[list[dict], list[str], lis
             problems.append(f"{name}, 'properties': must be an object with the incident "
                             f"fields")
             continue
-        rec = {k: v for k, v in props.items()}
+        rec = {}
+        for k, v in props.items():
+            if isinstance(v, dict | list):
+                problems.append(f"{name}, '{k}': expected a text or a number; got a JSON "
+                                f"{'object' if isinstance(v, dict) else 'array'}")
+            elif isinstance(v, str) and len(v) > MAX_FIELD_CHARS:
+                problems.append(f"{name}, '{k}': {len(v):,} characters; at most "
+                                f"{MAX_FIELD_CHARS:,} allowed")
+            else:
+                rec[k] = v
         if isinstance(geom, dict) and geom.get("type") == "Point":
             coords = geom.get("coordinates")
             if (isinstance(coords, list) and len(coords) >= 2

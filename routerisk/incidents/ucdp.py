@@ -80,7 +80,7 @@ def read_ucdp(path: str | os.PathLike[str], *, violent_only: bool = False,
     _require(df, ("id", date_col, "latitude", "longitude", "type_of_violence"), p, "UCDP GED")
     incidents, problems, info = ucdp_incidents(df, check_swapped=check_swapped)
     frame = _finish(incidents, problems, p, fmt="ucdp", violent_only=violent_only,
-                    bbox=bbox)
+                    bbox=bbox, study_region=check_swapped)
     frame.attrs.update(info)
     frame.attrs["rows_read"] = len(df)
     frame.attrs["hxl_rows_skipped"] = hxl

@@ -18,21 +18,22 @@ Where the data comes from:
 from __future__ import annotations
 
 import logging
+import math
 import os
+import tempfile
 from collections.abc import Hashable
 from functools import lru_cache
 from pathlib import Path
 
 import networkx as nx
 
+from routerisk._output import ensure_dir, new_file_mode
 from routerisk.config import NETWORK_FILE, STUDY_BBOX, shared_file
 from routerisk.errors import DataNotFoundError, SpecError
 from routerisk.network.nodes import fill_geometry
 from routerisk.network.segments import DEFAULT_MAX_LENGTH_M, segmentize
 
 log = logging.getLogger(__name__)
-
-
 
 
 def _int_or_str(value: str) -> Hashable:
@@ -151,11 +152,15 @@ def _is_number(value) -> bool:
 
 
 def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
-    """Save a road graph as GraphML (attributes are written as strings; see :func:`load_graph`)."""
+    """Save a road graph as GraphML (attributes are written as strings; see :func:`load_graph`).
+
+    Written to a temporary file beside ``path`` and renamed: a failed or interrupted write
+    (a full disk, Ctrl-C) leaves the previous file, or none, never a partial one.
+    """
     import osmnx as ox
 
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(p.parent, option="graph folder")
     H = G.copy()
     for _, data in H.nodes(data=True):
         for key, val in list(data.items()):
@@ -165,22 +170,39 @@ def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
         for key, val in list(data.items()):
             if val is None:
                 del data[key]
-    ox.save_graphml(H, p)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:100]}.", suffix=".tmp", dir=p.parent)
+    os.fchmod(fd, new_file_mode())
+    os.close(fd)
+    try:
+        ox.save_graphml(H, tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return p
+
+
+def _finite(value: object, lo: float = -math.inf, hi: float = math.inf) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and lo <= value <= hi
 
 
 def _check_graph(G: nx.MultiDiGraph, source: str) -> None:
     problems = []
+    if G.number_of_nodes() == 0:
+        problems.append("no nodes; expected a road graph with nodes and edges")
     for n, d in G.nodes(data=True):
-        if not isinstance(d.get("x"), float) or not isinstance(d.get("y"), float):
-            problems.append(f"node {n}: needs numeric 'x' (lon) and 'y' (lat)")
+        if not _finite(d.get("x"), -180, 180) or not _finite(d.get("y"), -90, 90):
+            problems.append(f"node {n}: needs finite coordinates 'x' (lon, -180..180) and "
+                            f"'y' (lat, -90..90); got x={d.get('x')!r}, y={d.get('y')!r}")
         if len(problems) >= 20:
             break
     for u, v, k, d in G.edges(keys=True, data=True):
-        if not isinstance(d.get("length"), float):
-            problems.append(f"edge ({u}, {v}, {k}): needs a numeric 'length' in metres")
-        if not isinstance(d.get("travel_time"), float):
-            problems.append(f"edge ({u}, {v}, {k}): needs a numeric 'travel_time' in seconds")
+        if not _finite(d.get("length"), 0):
+            problems.append(f"edge ({u}, {v}, {k}): 'length' must be a finite number of "
+                            f"metres >= 0; got {d.get('length')!r}")
+        if not _finite(d.get("travel_time"), 0):
+            problems.append(f"edge ({u}, {v}, {k}): 'travel_time' must be a finite number of "
+                            f"seconds >= 0; got {d.get('travel_time')!r}")
         if len(problems) >= 20:
             break
     if problems:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from routerisk._output import ensure_dir
 from routerisk.config import user_cache_dir
 from routerisk.errors import DataNotFoundError, SpecError
 from routerisk.network.io import _check_bbox, load_graph, save_graph
@@ -145,6 +146,7 @@ def build_corridor_network(corridor, *, osm_file: str | os.PathLike[str] | None 
     digest = _osm.file_digest(src) if src is not None else None
     path = corridor_cache_path(c, kind=kind, source_digest=digest, cache_dir=cache_dir,
                                roads=roads)
+    ensure_dir(path.parent, option="--cache-dir")
     if path.is_file() and not refresh:
         log.info("using cached %s", path)
         G = load_graph(path)
@@ -160,9 +162,7 @@ def build_corridor_network(corridor, *, osm_file: str | os.PathLike[str] | None 
     H = corridor_graph(G, c)
     H.graph["source_sha256"] = digest or ""
     H.graph["roads"] = roads
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    save_graph(H, tmp)
-    os.replace(tmp, path)
+    save_graph(H, path)  # atomic: a failed or interrupted write leaves no file behind
     stem = f"{c.name}-{kind}{'' if roads == 'major' else '-' + roads}-"
     for stale in path.parent.glob(f"{stem}*.graphml"):
         if stale != path and stale.name[len(stem):].count("-") == 0:

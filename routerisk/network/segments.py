@@ -31,13 +31,16 @@ import numpy as np
 from pyproj import Geod
 from shapely.geometry import LineString
 
-from routerisk.errors import SpecError
+from routerisk.errors import ArgumentError, SpecError
 
 log = logging.getLogger(__name__)
 
 
 #: Default maximum piece length, metres.
 DEFAULT_MAX_LENGTH_M = 10_000.0
+#: Most road pieces :func:`segmentize` creates; a shorter piece length that would need more
+#: is refused with the number it would create (the study network at 10 km: about 11,000).
+MAX_SEGMENT_PIECES = 2_000_000
 
 
 #: Edge attributes that add up along a road and are apportioned between pieces.
@@ -218,6 +221,16 @@ def segmentize(G: nx.MultiDiGraph, max_length_m: float = DEFAULT_MAX_LENGTH_M
                 or length < 0:
             problems.append(f"edge ({u}, {v}, {k}): 'length' must be a non-negative number "
                             f"of metres; got {length!r}")
+    if not problems:
+        pieces = sum(max(1, math.ceil(float(d["length"]) / max_length_m))
+                     for _, _, d in G.edges(data=True))
+        if pieces > MAX_SEGMENT_PIECES:
+            total_m = sum(float(d["length"]) for _, _, d in G.edges(data=True))
+            least_km = total_m / MAX_SEGMENT_PIECES / 1000
+            raise ArgumentError(
+                f"a maximum piece length of {max_length_m / 1000:g} km would cut the network "
+                f"into {pieces:,} pieces; at most {MAX_SEGMENT_PIECES:,} are allowed "
+                f"(use --max-segment-km {least_km:.2g} or more)", option="--max-segment-km")
     if problems:
         shown = "; ".join(problems[:10])
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""

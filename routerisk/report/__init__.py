@@ -37,7 +37,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from routerisk._output import dumps_json, write_text_atomic
+from routerisk._output import dumps_json, output_folder, write_text_atomic
 from routerisk.errors import RouteRiskError, SpecError
 from routerisk.model import DEFAULT_BACKTEST_AS_OF, DEFAULT_BACKTEST_HORIZON_DAYS
 from routerisk.report import _charts, _compare, _orient, _tables
@@ -102,13 +102,15 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
                  backtest_incidents: str | os.PathLike[str] | None = None,
                  tiles: str | None = "osm", n_boot: int = 200,
                  compare: str | os.PathLike[str] | None = None,
-                 pdf: bool = False, model: Any = None) -> ReportResult:
+                 pdf: bool = False, model: Any = None, notes: bool = True) -> ReportResult:
     """Build the analyst report into ``out_dir``.
 
     Parameters
     ----------
     out_dir
-        Output folder (created if needed; files of an earlier report are overwritten).
+        Output folder. It is written whole into a temporary folder beside it and then
+        swapped in (see :func:`routerisk._output.output_folder`): an interrupted or failed
+        run leaves the previous report intact. It must be new, empty, or an earlier output.
     as_of
         Forecast date (anything :class:`pandas.Timestamp` reads); default the day after the
         latest incident.
@@ -142,22 +144,48 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
         A fitted :class:`~routerisk.model.hazard.HazardModel` (e.g. from
         :func:`routerisk.model.persist.load_model`); default: fitted on the incidents with
         the study network as the reference of its validation.
+    notes
+        Include the incidents' raw source text (``notes``) in the map and the exports;
+        ``False`` for a report meant for publication (ACLED's terms forbid redistributing
+        its rows).
 
     Returns
     -------
     ReportResult
     """
     _check_options(horizon_days, tiles)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SpecError(f"--out must be a folder; {out} is a file")
+    final = Path(out_dir)
     previous = _compare.load_previous(compare) if compare is not None else None
     chromium = find_chromium() if pdf else None
-    out.mkdir(parents=True, exist_ok=True)
+    with output_folder(final, option="--out") as work:
+        res = _write_report(work, as_of=as_of, horizon_days=horizon_days, incidents=incidents,
+                            network=network, backtest=backtest, backtest_as_of=backtest_as_of,
+                            backtest_horizon_days=backtest_horizon_days,
+                            backtest_incidents=backtest_incidents, tiles=tiles, n_boot=n_boot,
+                            keep_notes=notes, previous=previous, chromium=chromium,
+                            model=model)
+    final = final.expanduser()
+    files = {name: final / path.relative_to(work) for name, path in res.files.items()}
+    index = final / "index.html"
+    log.info("report written to %s (%.0f KB) in %.1f s", index, index.stat().st_size / 1024,
+             res.timings["total"])
+    return ReportResult(index=index, files=files, timings=res.timings, missing=res.missing,
+                        as_of=res.as_of, horizon_days=res.horizon_days)
+
+
+def _write_report(out: Path, *, as_of: Any, horizon_days: int,
+                  incidents: Sequence[str | os.PathLike[str]] | None,
+                  network: str | os.PathLike[str] | None, backtest: bool,
+                  backtest_as_of: str, backtest_horizon_days: int,
+                  backtest_incidents: str | os.PathLike[str] | None,
+                  tiles: str | None, n_boot: int, keep_notes: bool, previous: Any,
+                  chromium: Any, model: Any) -> ReportResult:
+    """Compute the report and write every file into the (temporary) folder ``out``."""
     timer = g.Timer()
     t_start = time.perf_counter()
     missing: list[str] = []
 
+    from routerisk.incidents.io import check_as_of
     from routerisk.model.hazard import HazardModel
     from routerisk.model.risk import segment_risk
     from routerisk.network.io import default_network_path, load_any_graph, load_study_network
@@ -165,7 +193,10 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     G = timer.run("network build", load_any_graph, network)
     network_path = str(default_network_path(network))
     inc = timer.run("incidents", g.gather_incidents, incidents)
+    if not keep_notes:  # raw source text stays out of the page and every export
+        inc.frame["notes"] = None
     if model is None:
+        check_as_of(inc.frame, as_of)
         model = timer.run("hazard fit", HazardModel().fit, inc.frame, as_of=as_of,
                           G=load_study_network())
     as_of_ts = model.as_of_
@@ -311,7 +342,7 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     prov_path = out / "provenance.json"
     write_text_atomic(prov_path, dumps_json(provenance))
     files["provenance.json"] = prov_path
-    file_list = _tables.file_list(files, pdf=pdf)
+    file_list = _tables.file_list(files, pdf=chromium is not None)
     prov_sec = s.provenance_section(
         incident_files=inc.files, merged=inc.merged_duplicates, n_incidents=len(inc.frame),
         params=params, cv_scores=getattr(model, "cv_scores_", None), as_of=as_of_txt,
@@ -353,8 +384,6 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
         files[PDF_NAME] = timer.run("pdf", print_pdf, index, out / PDF_NAME, binary=chromium)
     timings = dict(timer.steps)
     timings["total"] = time.perf_counter() - t_start
-    log.info("report written to %s (%.0f KB) in %.1f s", index, index.stat().st_size / 1024,
-             timings["total"])
     return ReportResult(index=index, files=files, timings=timings, missing=missing,
                         as_of=as_of_txt, horizon_days=horizon_days)
 

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import MacroElement
+from folium.utilities import JsCode
 from jinja2 import Template
 
 from routerisk._output import fmt_percent, fmt_sig
@@ -155,18 +156,53 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def _popup(fields: dict[str, str], frame: pd.DataFrame) -> folium.GeoJsonPopup | None:
+def _js_json(obj: object) -> str:
+    """JSON for inlining in a ``<script>``: ``<``, ``>``, ``&`` and line separators escaped,
+    so no text can close the script element or open an HTML comment."""
+    text = json.dumps(obj, ensure_ascii=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+#: Binds a popup (a table of label/value rows) and a tooltip to each feature, building the
+#: DOM with ``textContent``: incident text is shown as text, never parsed as HTML.
+_BIND_JS = """function(feature, layer) {
+  var fields = %(fields)s, labels = %(labels)s, tip = %(tip)s;
+  var p = feature.properties || {};
+  if (fields.length) {
+    layer.bindPopup(function() {
+      var table = document.createElement('table');
+      table.className = 'rr-popup';
+      fields.forEach(function(f, i) {
+        var v = p[f];
+        var row = table.insertRow();
+        var th = document.createElement('th');
+        th.textContent = labels[i];
+        th.style.textAlign = 'left';
+        th.style.paddingRight = '8px';
+        row.appendChild(th);
+        row.insertCell().textContent = (v === null || v === undefined) ? '' : String(v);
+      });
+      return table;
+    }, {maxWidth: 420});
+  }
+  if (tip !== null && p[tip] !== null && p[tip] !== undefined) {
+    var span = document.createElement('span');
+    span.textContent = String(p[tip]);
+    layer.bindTooltip(span, {sticky: true});
+  }
+}"""
+
+
+def _bind(fields: dict[str, str], frame: pd.DataFrame, tooltip: str | None) -> JsCode:
+    """Popup and tooltip of a layer (columns not in ``frame`` are left out)."""
     present = [c for c in fields if c in frame.columns]
-    if not present:
-        return None
-    return folium.GeoJsonPopup(fields=present, aliases=[fields[c] for c in present],
-                               localize=False, labels=True, max_width=420)
-
-
-def _tooltip(field: str, frame: pd.DataFrame) -> folium.GeoJsonTooltip | None:
-    if field not in frame.columns:
-        return None
-    return folium.GeoJsonTooltip(fields=[field], labels=False)
+    tip = tooltip if tooltip is not None and tooltip in frame.columns else None
+    return JsCode(_BIND_JS % {"fields": _js_json(present),
+                              "labels": _js_json([fields[c] for c in present]),
+                              "tip": _js_json(tip)})
 
 
 #: Segment popup fields (column → label); columns not in the frame are left out.
@@ -286,14 +322,14 @@ def build_map(
             _geojson(fr, [*ROUTE_FIELDS, "_colour"]), name="Fuel-import routes",
             style_function=lambda f: {"color": f["properties"]["_colour"], "weight": 12,
                                       "opacity": 0.30, "lineCap": "round"},
-            popup=_popup(ROUTE_FIELDS, fr), tooltip=_tooltip("route", fr), show=False,
+            on_each_feature=_bind(ROUTE_FIELDS, fr, "route"), show=False,
         ).add_to(m)
     if corridors is not None and len(corridors):
         folium.GeoJson(
             _geojson(corridors, list(CORRIDOR_FIELDS)), name="Seed corridors",
             style_function=lambda f: {"color": "#3f007d", "weight": 9, "opacity": 0.30,
                                       "lineCap": "round"},
-            popup=_popup(CORRIDOR_FIELDS, corridors), tooltip=_tooltip("name", corridors),
+            on_each_feature=_bind(CORRIDOR_FIELDS, corridors, "name"),
         ).add_to(m)
 
     # under the segments: a red (rose) or blue (fell) halo around the pieces that changed
@@ -305,7 +341,7 @@ def build_map(
                                       "weight": f["properties"]["_weight"], "opacity": 0.45,
                                       "lineCap": "round"},
             highlight_function=lambda f: {"opacity": 0.8},
-            popup=_popup(CHANGE_FIELDS, changes), tooltip=_tooltip("change", changes),
+            on_each_feature=_bind(CHANGE_FIELDS, changes, "change"),
         ).add_to(m)
 
     seg = segments.copy()
@@ -316,7 +352,7 @@ def build_map(
         style_function=lambda f: {"color": f["properties"]["_colour"], "weight": 3,
                                   "opacity": 0.9},
         highlight_function=lambda f: {"weight": 7, "opacity": 1.0},
-        popup=_popup(SEGMENT_FIELDS, seg), tooltip=_tooltip("road", seg),
+        on_each_feature=_bind(SEGMENT_FIELDS, seg, "road"),
     ).add_to(m)
 
     if closures is not None and len(closures):
@@ -325,7 +361,7 @@ def build_map(
             style_function=lambda f: {"color": "#000000", "weight": 6, "opacity": 0.75,
                                       "dashArray": "4 7", "fillColor": "#000000",
                                       "fillOpacity": 0.12},
-            popup=_popup(CLOSURE_FIELDS, closures), tooltip=_tooltip("scenario", closures),
+            on_each_feature=_bind(CLOSURE_FIELDS, closures, "scenario"),
         ).add_to(m)
 
     if incidents is not None and len(incidents):
@@ -370,7 +406,7 @@ def _add_incident_layers(m: folium.Map, incidents: gpd.GeoDataFrame) -> None:
             marker=folium.CircleMarker(radius=radius, weight=1, color="#222222",
                                        fill=True, fill_opacity=0.85),
             style_function=lambda f: {"fillColor": f["properties"]["_colour"]},
-            popup=_popup(INCIDENT_FIELDS, band), tooltip=_tooltip("event_type", band),
+            on_each_feature=_bind(INCIDENT_FIELDS, band, "event_type"),
             show=shown,
         ).add_to(m)
 

@@ -15,7 +15,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from routerisk._output import fmt_bytes, fmt_int, fmt_km, fmt_sig  # noqa: F401  (re-exported)
+from routerisk._output import (  # noqa: F401  (re-exported)
+    csv_safe,
+    fmt_bytes,
+    fmt_int,
+    fmt_km,
+    fmt_sig,
+)
 from routerisk._output import fmt_percent as _fmt_percent
 
 log = logging.getLogger(__name__)
@@ -115,6 +121,9 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 def write_tables(out_dir: Path, tables: Mapping[str, pd.DataFrame]) -> dict[str, Path]:
     """Write every table as ``NAME.csv`` (geometry as WKT) and map layers as ``NAME.geojson``.
 
+    Text cells that a spreadsheet would run as a formula are neutralised in the CSV files
+    (:func:`routerisk._output.csv_safe`).
+
     Returns
     -------
     dict
@@ -127,14 +136,14 @@ def write_tables(out_dir: Path, tables: Mapping[str, pd.DataFrame]) -> dict[str,
         if isinstance(plain, gpd.GeoDataFrame):
             as_csv = pd.DataFrame(plain.drop(columns="geometry"))
             as_csv["geometry_wkt"] = plain.geometry.to_wkt(rounding_precision=6)
-            as_csv.to_csv(csv_path, index=False)
+            csv_safe(as_csv).to_csv(csv_path, index=False)
             gj_path = out_dir / f"{name}.geojson"
             if gj_path.exists():
                 gj_path.unlink()
             plain.to_crs("EPSG:4326").to_file(gj_path, driver="GeoJSON", engine="pyogrio")
             written[gj_path.name] = gj_path
         else:
-            plain.to_csv(csv_path, index=False)
+            csv_safe(plain).to_csv(csv_path, index=False)
         written[csv_path.name] = csv_path
     return written
 

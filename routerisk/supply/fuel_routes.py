@@ -13,7 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from routerisk.config import package_file, read_toml
-from routerisk.errors import SpecError, UnknownNameError, ValidationError, pydantic_problems
+from routerisk.errors import (
+    ArgumentError,
+    UnknownNameError,
+    ValidationError,
+    pydantic_problems,
+)
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +213,7 @@ def parse_share_overrides(items: Iterable[str]) -> dict[str, float]:
 
     Raises
     ------
-    SpecError
+    ArgumentError
         On a malformed item or a fraction outside [0, 1].
     """
     out: dict[str, float] = {}
@@ -216,13 +221,13 @@ def parse_share_overrides(items: Iterable[str]) -> dict[str, float]:
         name, sep, value = str(item).partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise SpecError(f"--share '{item}': expected ROUTE=FRACTION, e.g. dakar=0.6")
+            raise ArgumentError(f"--share '{item}': expected ROUTE=FRACTION, e.g. dakar=0.6")
         try:
             frac = float(value[:-1]) / 100 if value.endswith("%") else float(value)
         except ValueError:
-            raise SpecError(f"--share '{item}': '{value}' is not a number") from None
+            raise ArgumentError(f"--share '{item}': '{value}' is not a number") from None
         if not (0 <= frac <= 1) or math.isnan(frac):
-            raise SpecError(f"--share '{item}': the fraction must be between 0 and 1")
+            raise ArgumentError(f"--share '{item}': the fraction must be between 0 and 1")
         out[name] = frac
     return out
 
@@ -250,10 +255,10 @@ def with_shares(spec: FuelRoutes, overrides: Mapping[str, float]) -> FuelRoutes:
     rest_total = sum(r.share for r in rest)
     notes = list(spec.notes)
     if fixed > 1 + SHARE_TOLERANCE:
-        raise SpecError(f"the shares given with --share sum to {fixed:.3f} > 1")
+        raise ArgumentError(f"the shares given with --share sum to {fixed:.3f} > 1")
     if not rest or rest_total <= 0:
         if abs(fixed - 1) > SHARE_TOLERANCE:
-            raise SpecError(f"the shares given sum to {fixed:.3f}; with no other route to "
+            raise ArgumentError(f"the shares given sum to {fixed:.3f}; with no other route to "
                             "rescale they must sum to 1")
         factor = 0.0
     else:

@@ -11,7 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from routerisk.config import package_file, read_toml
-from routerisk.errors import SpecError, UnknownNameError, ValidationError, pydantic_problems
+from routerisk.errors import (
+    ArgumentError,
+    UnknownNameError,
+    ValidationError,
+    pydantic_problems,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +119,42 @@ def load_presets(path: str | os.PathLike[str] | None = None) -> Presets:
         raise ValidationError(str(p), pydantic_problems(exc.errors())) from None
 
 
+def check_towns(presets: Presets, path: str | os.PathLike[str] | None = None, *,
+                gazetteer=None) -> None:
+    """Check that every town of the presets file is in the gazetteer, before any work.
+
+    Parameters
+    ----------
+    presets
+        As returned by :func:`load_presets`.
+    path
+        The file they came from (named in the error; default ``networks/scenarios.toml``).
+    gazetteer
+        Gazetteer frame (default :func:`routerisk.geo.gazetteer.load_gazetteer`).
+
+    Raises
+    ------
+    ValidationError
+        Naming the file and, for every unknown or ambiguous town, where it is used.
+    """
+    from routerisk.errors import GeocodeError
+    from routerisk.geo.gazetteer import geocode, load_gazetteer
+
+    gaz = load_gazetteer() if gazetteer is None else gazetteer
+    problems = []
+    uses = [(f"scenarios.{name}.blockades[{i}].town", b.town, b.country or "MLI")
+            for name, sc in presets.scenarios.items() for i, b in enumerate(sc.blockades)]
+    uses += [(f"roads.{name}.towns[{i}]", town, None)
+             for name, road in presets.roads.items() for i, town in enumerate(road.towns)]
+    for where, town, country in uses:
+        try:
+            geocode(town, country=country, gazetteer=gaz)
+        except GeocodeError as exc:
+            problems.append(f"'{where}': {exc}")
+    if problems:
+        raise ValidationError(str(path if path is not None else SCENARIOS_FILE), problems)
+
+
 def parse_blockade(text: str) -> Blockade:
     """Parse ``TOWN`` or ``TOWN:RADIUS_KM`` (``--blockade``)."""
     town, sep, radius = str(text).rpartition(":")
@@ -122,9 +163,10 @@ def parse_blockade(text: str) -> Blockade:
     try:
         r = float(radius)
     except ValueError:
-        raise SpecError(f"--blockade '{text}': expected TOWN or TOWN:RADIUS_KM; "
-                        f"'{radius}' is not a number") from None
-    if not (0 < r <= 500):
-        raise SpecError(f"--blockade '{text}': the radius must be in (0, 500] km")
+        raise ArgumentError(f"--blockade '{text}': expected TOWN or TOWN:RADIUS_KM; "
+                        f"'{radius}' is not a number", option="--blockade") from None
+    if not (0 < r <= 500):  # also refuses nan
+        raise ArgumentError(f"--blockade '{text}': the radius must be in (0, 500] km",
+                            option="--blockade")
     return Blockade(town=town.strip(), radius_km=r)
 
