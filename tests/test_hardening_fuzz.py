@@ -146,19 +146,23 @@ def _toml(kind: str, tables: list[dict], raw: str) -> str:
             lines.append("[[corridor]]")
         elif kind == "route":
             lines.append("[[route]]")
+        elif kind == "cost":
+            lines.append(f"[t{i}]" if i % 2 else "[speed_kmh]")
         else:
             lines.append(f"[scenarios.s{i}]" if i % 2 == 0 else f"[roads.r{i}]")
         lines += [f"{k} = {_toml_value(v)}" for k, v in t.items()]
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("kind", ["corridor", "route", "scenario"])
+@pytest.mark.parametrize("kind", ["corridor", "route", "scenario", "cost"])
 def test_toml_loaders_raise_only_routerisk_errors(kind):
     from routerisk.network.corridors import load_corridors
+    from routerisk.supply.cost import load_cost
     from routerisk.supply.fuel_routes import load_routes
     from routerisk.supply.scenario_spec import load_presets
 
-    loader = {"corridor": load_corridors, "route": load_routes, "scenario": load_presets}[kind]
+    loader = {"corridor": load_corridors, "route": load_routes, "scenario": load_presets,
+              "cost": load_cost}[kind]
 
     @SETTINGS
     @given(tables=st.lists(TABLE, max_size=4),
