@@ -291,7 +291,7 @@ def test_compare_shows_the_deltas_of_the_two_reports(page, reports):
         ".map(li => li.textContent)")
     assert not any(c.startswith("Incident data covers") for c in changes), changes
     prev = json.loads((reports["a"] / "provenance.json").read_text(encoding="utf-8"))
-    for k in ("bandwidth_km", "half_life_days", "kernel"):
+    for k in ("C", "link", "intercept"):
         named = [c for c in changes if c.startswith(f"Model parameter {k}:")]
         assert bool(named) == (prev["model"][k] != prov["model"][k]), (k, changes)
     assert prov["compared_with"]["as_of"] == PREVIOUS_AS_OF

@@ -50,7 +50,7 @@ def _risk_options(p: argparse.ArgumentParser) -> None:
                    help="forecast date YYYY-MM-DD: only incidents before it are used "
                         "(default: the day after the latest incident)")
     g.add_argument("--horizon-days", type=_args.positive_int, default=30, metavar="N",
-                   help="risk horizon in days (default 30)")
+                   help="risk horizon in days; the model is fitted for it (default 30)")
     g.add_argument("--incidents", nargs="+", default=None, metavar="FILE",
                    help="incident files (default: the project catalogue + the shared ACLED "
                         "file)")

@@ -158,7 +158,8 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     t_start = time.perf_counter()
     missing: list[str] = []
 
-    from routerisk.model.hazard import HazardModel
+    from routerisk.model.build import fit_model
+    from routerisk.model.features import MASS_BANDWIDTHS_KM, MASS_HALF_LIVES_DAYS
     from routerisk.model.risk import segment_risk
     from routerisk.network.io import default_network_path, load_any_graph, load_study_network
 
@@ -166,8 +167,8 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     network_path = str(default_network_path(network))
     inc = timer.run("incidents", g.gather_incidents, incidents)
     if model is None:
-        model = timer.run("hazard fit", HazardModel().fit, inc.frame, as_of=as_of,
-                          G=load_study_network())
+        model = timer.run("hazard fit", fit_model, inc.frame, as_of=as_of,
+                          horizon_days=horizon_days, G=load_study_network())
     as_of_ts = model.as_of_
     as_of_txt = as_of_ts.date().isoformat()
     cov = timer.run("coverage", g.gather_coverage, inc.frame, as_of_ts)
@@ -175,8 +176,8 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
         log.warning("warning: %s", cov.note.warning)
     risk = timer.run("segment risk", segment_risk, G, model, horizon_days=horizon_days)
     segments = timer.run("segment table", g.segment_frame, G, risk)
-    reach_km = 3.0 * float(model.bandwidth_km_)
-    window_days = 4.0 * float(model.half_life_days_)
+    reach_km = 3.0 * float(min(MASS_BANDWIDTHS_KM))
+    window_days = float(max(MASS_HALF_LIVES_DAYS))
     contrib = timer.run("contributing incidents", g.contributing_incidents, segments,
                         inc.frame, as_of=as_of_ts, reach_km=reach_km, window_days=window_days)
     segments = segments.join(contrib)
@@ -232,7 +233,10 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     bounds = _orient.opening_bounds(corridor_gdf, map_segments)
 
     # comparison with a previous report -------------------------------------------------
-    params = {"as_of": as_of_txt, "horizon_days": horizon_days, **model.params_used(),
+    used = model.params_used()
+    coef = used.pop("coef")
+    params = {"as_of": as_of_txt, "horizon_days": horizon_days, **used,
+              **{f"coefficient: {k}": v for k, v in coef.items()},
               "contributing incidents: reach (km)": reach_km,
               "contributing incidents: window (days)": window_days}
     summary = _compare.report_summary(
@@ -314,7 +318,7 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     file_list = _tables.file_list(files, pdf=pdf)
     prov_sec = s.provenance_section(
         incident_files=inc.files, merged=inc.merged_duplicates, n_incidents=len(inc.frame),
-        params=params, cv_scores=getattr(model, "cv_scores_", None), as_of=as_of_txt,
+        params=params, cv_scores=None, as_of=as_of_txt,
         horizon_days=horizon_days, network=network_path,
         network_summary=f"{G.number_of_nodes():,} nodes, {G.number_of_edges():,} directed "
                         f"road pieces of at most 10 km, "
