@@ -19,6 +19,7 @@ risks add up less than independently along a long route."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 
 logger = logging.getLogger(__name__)
 
-_ROUTE_CACHE: dict[tuple, list[np.ndarray]] = {}
+_ROUTE_CACHE: dict[tuple, Any] = {}
 
 
 #: Coefficients that mean "no calibration learnt": logit P = ln mu (close to independence
@@ -59,13 +60,42 @@ def route_probability(coef: np.ndarray, mu: np.ndarray | float, length_km: np.nd
 
 
 def fit_route_calibration(mu: np.ndarray, length_km: np.ndarray, share: np.ndarray,
-                          y: np.ndarray) -> np.ndarray:
-    """Fit ``[a, b, c, d]`` on route-windows (lightly penalised logistic regression)."""
+                          y: np.ndarray, *, C: float = 10.0) -> np.ndarray:
+    """Fit ``[a, b, c, d]`` on route-windows (logistic regression, L2 penalty ``1/C``)."""
     y = np.asarray(y, int)
     if len(y) == 0 or y.min() == y.max():
         return np.asarray(NO_CALIBRATION, float)
-    lr = LogisticRegression(C=10.0, max_iter=1000).fit(route_design(mu, length_km, share), y)
+    lr = LogisticRegression(C=C, max_iter=1000).fit(route_design(mu, length_km, share), y)
     return np.concatenate([lr.intercept_, lr.coef_[0]]).astype(float)
+
+
+def corridor_routes(G, edge_index: list[tuple], undirected: np.ndarray
+                    ) -> dict[str, np.ndarray]:
+    """The fastest route of every corridor of ``corridors.toml`` on ``G`` as positions into
+    the two-way pieces; corridors that cannot be routed on ``G`` are left out (logged)."""
+    from routerisk.errors import RouteRiskError
+    from routerisk.network.corridor_graph import corridor_route
+    from routerisk.network.corridors import load_corridors
+    from routerisk.network.nodes import path_edges
+
+    key = ("corridors", tuple(edge_index[i] for i in undirected[:50]), len(undirected))
+    if key in _ROUTE_CACHE:
+        return _ROUTE_CACHE[key]
+    pos = {}
+    for j, p in enumerate(undirected):
+        u, v, k = edge_index[p]
+        pos[(u, v, k) if str(u) <= str(v) else (v, u, k)] = j
+    out: dict[str, np.ndarray] = {}
+    for name, corridor in load_corridors().items():
+        try:
+            edges = path_edges(G, corridor_route(G, corridor), weight="travel_time")
+        except RouteRiskError as exc:
+            logger.info("route calibration: corridor %s not on this network (%s)", name, exc)
+            continue
+        out[name] = np.array([pos[(u, v, k) if str(u) <= str(v) else (v, u, k)]
+                              for u, v, k in edges], dtype=np.int64)
+    _ROUTE_CACHE[key] = out
+    return out
 
 
 def sample_routes(edge_index: list[tuple], undirected: np.ndarray, length_km: np.ndarray, *,

@@ -80,6 +80,11 @@ class HazardModel(BaseEstimator):
         ``"gaussian"`` or ``"epanechnikov"``.
     n_routes
         Random routes sampled for the route calibration (0: independence formula).
+    route_calibration
+        ``"corridors"`` (default): learn the route calibration on the corridors of
+        ``corridors.toml`` (their fastest routes on the graph), strongly penalised, when at
+        least two of them can be routed; otherwise (and with ``"random"``) on the random
+        routes.
     random_state
         Seed of the route sample.
     """
@@ -87,7 +92,7 @@ class HazardModel(BaseEstimator):
     def __init__(self, horizon_days: int = 30, radius_km: float = 10.0, n_origins: int = 12,
                  origin_step_days: int = 30, C: float = 0.05, severity: Any = "default",
                  precision_spread: bool = True, kernel: str = "gaussian", n_routes: int = 300,
-                 random_state: int = 0) -> None:
+                 route_calibration: str = "corridors", random_state: int = 0) -> None:
         self.horizon_days = horizon_days
         self.radius_km = radius_km
         self.n_origins = n_origins
@@ -97,6 +102,7 @@ class HazardModel(BaseEstimator):
         self.precision_spread = precision_spread
         self.kernel = kernel
         self.n_routes = n_routes
+        self.route_calibration = route_calibration
         self.random_state = random_state
 
     def _check_params(self) -> None:
@@ -113,6 +119,9 @@ class HazardModel(BaseEstimator):
             problems.append(f"kernel must be one of {sorted(KERNELS)}; got {self.kernel!r}")
         if not (isinstance(self.n_routes, (int, np.integer)) and self.n_routes >= 0):
             problems.append(f"n_routes must be a whole number >= 0; got {self.n_routes!r}")
+        if self.route_calibration not in ("corridors", "random"):
+            problems.append(f"route_calibration must be 'corridors' or 'random'; got "
+                            f"{self.route_calibration!r}")
         if problems:
             raise SpecError("HazardModel: " + "; ".join(problems))
         _resolve_severity(self.severity)
@@ -225,9 +234,16 @@ class HazardModel(BaseEstimator):
         self.coverage_ = spans_to_dates(spans)
         self.train_positive_rate_ = float(Y.mean())
         self.route_coef_ = np.asarray(cal.NO_CALIBRATION, float)
+        self.route_calibration_basis_ = "none"
         if self.n_routes:
-            routes = cal.sample_routes(list(el.index), und, length_km, n_routes=self.n_routes,
-                                       random_state=self.random_state)
+            routes = list(cal.corridor_routes(G, list(el.index), und).values()) if (
+                self.route_calibration == "corridors") else []
+            C_route, self.route_calibration_basis_ = 0.1, "corridors"
+            if len(routes) < 2:
+                routes = cal.sample_routes(list(el.index), und, length_km,
+                                           n_routes=self.n_routes,
+                                           random_state=self.random_state)
+                C_route, self.route_calibration_basis_ = 10.0, "random routes"
             P = self._logistic(Z).reshape(len(origins), -1).T
             n_prior = cal.n_prior_windows(T)
             prior = np.stack([np.column_stack([space.labels(o - k * T, o - (k - 1) * T)
@@ -235,7 +251,7 @@ class HazardModel(BaseEstimator):
                               for o in origins], axis=1)
             mu, ln, share, yr = cal.route_windows(P, Y.reshape(len(origins), -1).T, prior,
                                                   routes, length_km)
-            self.route_coef_ = cal.fit_route_calibration(mu, ln, share, yr)
+            self.route_coef_ = cal.fit_route_calibration(mu, ln, share, yr, C=C_route)
         logger.info("hazard model (%d days): %d incidents before %s, %d training windows "
                     "(%d skipped outside coverage), positive share %.4f", T,
                     self.n_incidents_, as_of_ts.date(), len(origins), n_skipped,
@@ -334,6 +350,7 @@ class HazardModel(BaseEstimator):
             "intercept": self.intercept_,
             "coef": dict(zip(self.feature_names_, map(float, self.coef_), strict=True)),
             "route_calibration": [float(c) for c in self.route_coef_],
+            "route_calibration_basis": self.route_calibration_basis_,
             "severity": self.severity if isinstance(self.severity, str) else "custom",
             "n_incidents": self.n_incidents_, "n_ignored_after_as_of": self.n_ignored_after_as_of_,
             "train_origins": list(self.train_origins_),
@@ -366,6 +383,7 @@ class HazardModel(BaseEstimator):
             "train_origins": list(self.train_origins_),
             "n_windows_skipped_uncovered": self.n_windows_skipped_uncovered_,
             "coverage": list(self.coverage_), "train_positive_rate": self.train_positive_rate_,
+            "route_calibration_basis": self.route_calibration_basis_,
         }
         params = {k: (int(v) if isinstance(v, np.integer) else v)
                   for k, v in self.get_params().items()}
@@ -391,6 +409,7 @@ class HazardModel(BaseEstimator):
             model.n_windows_skipped_uncovered_ = int(f["n_windows_skipped_uncovered"])
             model.coverage_ = list(f["coverage"])
             model.train_positive_rate_ = float(f["train_positive_rate"])
+            model.route_calibration_basis_ = str(f["route_calibration_basis"])
         except (KeyError, TypeError) as exc:
             raise SpecError(f"HazardModel.from_state: malformed state ({exc})") from exc
         model._check_params()
