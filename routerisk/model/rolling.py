@@ -14,8 +14,8 @@ computed from the same past. Rows are segment-windows (each two-way piece once).
 - a reliability table of the pooled model probabilities;
 - routes: for every corridor and window, the calibrated route probability, the
   independence formula ``1 - prod(1 - p_e)`` and a constant (the corridors' disrupted
-  share over the windows before the origin: 12 at 30 days, 3 at 365) against whether any piece was hit; Brier
-  differences with intervals from resampling windows."""
+  share over the windows before the origin: 12 at 30 days, 3 at 365) against whether any
+  piece was hit; Brier differences with intervals from resampling windows."""
 
 from __future__ import annotations
 
