@@ -101,6 +101,8 @@ def test_only_incidents_before_as_of_matter(fitted, grid):
 
 def test_uncovered_windows_are_skipped_not_taken_as_quiet(grid):
     df = _synthetic_incidents(n=600)                 # 2012 .. 2017
+    df.attrs["coverage"] = [{"source": "ACLED", "start": "2012-01-01", "end": "2018-12-31",
+                             "bbox": None, "basis": "declared"}]
     full = HazardModel(**KW).fit(df, as_of="2017-06-01", G=grid)
     assert full.n_windows_skipped_uncovered_ == 0
     # a systematic source covering only up to 2016-06-30, and an anecdotal catalogue after

@@ -194,7 +194,7 @@ def test_popup_near_the_legend_is_fully_visible(page):
         });
         best.fire('click', {latlng: best.getBounds().getCenter()}, true);
         return bestD;""")
-    assert res < 120
+    assert res < 200       # a segment near the legend (which ones are drawn depends on the model)
     time.sleep(1.0)  # auto-pan
     check = page.execute_script("""
         const map = window[document.querySelector('.folium-map').id];

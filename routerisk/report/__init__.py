@@ -174,7 +174,8 @@ def build_report(out_dir: str | os.PathLike[str], *, as_of: Any = None,
     cov = timer.run("coverage", g.gather_coverage, inc.frame, as_of_ts)
     if cov.note.warning:
         log.warning("warning: %s", cov.note.warning)
-    risk = timer.run("segment risk", segment_risk, G, model, horizon_days=horizon_days)
+    risk = timer.run("segment risk", segment_risk, G, model, horizon_days=horizon_days,
+                     write=True)
     segments = timer.run("segment table", g.segment_frame, G, risk)
     reach_km = 3.0 * float(min(MASS_BANDWIDTHS_KM))
     window_days = float(max(MASS_HALF_LIVES_DAYS))
