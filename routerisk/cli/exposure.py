@@ -18,8 +18,8 @@ Model options: ``--cost FILE``, ``--undeclared-crossing-h H``, ``--supply FILE``
 ``--demand-m3-per-day M3``, ``--stock-days DAYS``, ``--tanker-m3 M3``. Each command runs on
 the road graph of ``--network`` (any graph :func:`routerisk.network.io.load_any_graph`
 reads; default the study network) and takes its hazard model from ``--model FILE`` (saved by
-``routerisk model fit``) or fits :class:`routerisk.model.hazard.HazardModel` with its
-defaults on the default incidents, or on ``--incidents`` files, as of ``--as-of`` (see
+``routerisk model fit``) or fits the hazard model for ``--horizon-days``
+(:func:`routerisk.model.build.fit_model`) on the default incidents, or on ``--incidents`` files, as of ``--as-of`` (see
 :mod:`routerisk.cli._model`).
 """
 
