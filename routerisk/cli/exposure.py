@@ -19,8 +19,8 @@ Model options: ``--cost FILE``, ``--undeclared-crossing-h H``, ``--supply FILE``
 the road graph of ``--network`` (any graph :func:`routerisk.network.io.load_any_graph`
 reads; default the study network) and takes its hazard model from ``--model FILE`` (saved by
 ``routerisk model fit``) or fits the hazard model for ``--horizon-days``
-(:func:`routerisk.model.build.fit_model`) on the default incidents, or on ``--incidents`` files, as of ``--as-of`` (see
-:mod:`routerisk.cli._model`).
+(:func:`routerisk.model.build.fit_model`) on the default incidents, or on ``--incidents``
+files, as of ``--as-of`` (see :mod:`routerisk.cli._model`).
 """
 
 from __future__ import annotations
