@@ -79,6 +79,7 @@ def test_state_round_trip_through_json_and_npz_gives_identical_predictions(fitte
     back = HazardModel.from_state({**json.loads(text), **arrays})
     pd.testing.assert_series_equal(back.predict_proba(grid), fitted.predict_proba(grid))
     pd.testing.assert_frame_equal(back.contributions(grid), fitted.contributions(grid))
+    assert back.params_used() == fitted.params_used()
     assert back.route_probability(0.5, 100.0, 0.3) == fitted.route_probability(0.5, 100.0, 0.3)
     with pytest.raises(SpecError, match="malformed"):
         HazardModel.from_state({"params": {}, "fitted": {}})

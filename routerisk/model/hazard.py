@@ -384,6 +384,7 @@ class HazardModel(BaseEstimator):
             "n_windows_skipped_uncovered": self.n_windows_skipped_uncovered_,
             "coverage": list(self.coverage_), "train_positive_rate": self.train_positive_rate_,
             "route_calibration_basis": self.route_calibration_basis_,
+            "fitted_outside_coverage": self.fitted_outside_coverage_,
         }
         params = {k: (int(v) if isinstance(v, np.integer) else v)
                   for k, v in self.get_params().items()}
@@ -410,6 +411,7 @@ class HazardModel(BaseEstimator):
             model.coverage_ = list(f["coverage"])
             model.train_positive_rate_ = float(f["train_positive_rate"])
             model.route_calibration_basis_ = str(f["route_calibration_basis"])
+            model.fitted_outside_coverage_ = bool(f["fitted_outside_coverage"])
         except (KeyError, TypeError) as exc:
             raise SpecError(f"HazardModel.from_state: malformed state ({exc})") from exc
         model._check_params()
