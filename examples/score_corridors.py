@@ -2,7 +2,7 @@
 
 Run from the project root: ``python examples/score_corridors.py``. It reads the project
 catalogue plus the shared ACLED file, fits the hazard model once (as of the day after the
-latest incident, tuned by rolling-origin validation on the study network), and prints each
+latest incident, on rolling 30-day windows of the study network), and prints each
 corridor's 30-day disruption probability with its bootstrap interval and riskiest segment.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import routerisk.network.corridor_graph as cg
 from routerisk.incidents.io import default_incidents
-from routerisk.model.hazard import HazardModel
+from routerisk.model.build import fit_model
 from routerisk.model.risk import route_risk
 from routerisk.network.io import load_study_network
 
@@ -21,11 +21,10 @@ HORIZON_DAYS = 30
 def main() -> None:
     G = load_study_network()
     incidents = default_incidents()
-    model = HazardModel().fit(incidents, G=G)
+    model = fit_model(incidents, horizon_days=HORIZON_DAYS, G=G)
     p = model.params_used()
-    print(f"as of {p['as_of']}: {p['n_incidents']:,} incidents, bandwidth "
-          f"{p['bandwidth_km']:g} km, half-life {p['half_life_days']:g} days, horizon "
-          f"{HORIZON_DAYS} days")
+    print(f"as of {p['as_of']}: {p['n_incidents']:,} incidents, {HORIZON_DAYS}-day model "
+          f"fitted on {len(p['train_origins'])} windows from {p['train_origins'][-1]}")
     print()
     header = f"{'corridor':<24} {'km':>6} {'P(disrupted)':>12} {'90% interval':>15} " \
              f"{'mu':>7}  riskiest segment (km from start)"

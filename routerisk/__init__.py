@@ -14,8 +14,8 @@ The most used functions are re-exported here and imported on first use, so
 
     import routerisk as rr
     G = rr.load_study_network()
-    model = rr.HazardModel().fit(rr.default_incidents(), G=G)
-    risk = rr.segment_risk(G, model, horizon_days=30)
+    model = rr.HazardModel(horizon_days=30).fit(rr.default_incidents(), G=G)
+    risk = rr.segment_risk(G, model)                # a new frame; G is unchanged
     path = rr.corridor_route(G, rr.get_corridor("dakar-kayes-bamako"))
     print(rr.route_risk(G, path, model=model, horizon_days=30).p_disrupt)
 """

@@ -181,7 +181,7 @@ def default_risk_model():
     shared with the in-process CLI runs of ``routerisk exposure/scenario/route``)."""
     from routerisk.cli._model import fitted_model
 
-    return fitted_model(None, None)[0]
+    return fitted_model(None, None, 30)[0]
 
 
 @pytest.fixture(scope="session")

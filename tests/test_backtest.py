@@ -69,7 +69,7 @@ def test_synthetic_backtest_beats_climatology_and_reports_everything(grid_graph,
     df = synthetic_incidents(n=900, years=7, share_hot=0.6)
     as_of = pd.Timestamp("2017-01-01")
     r = backtest(df, df, as_of=as_of, horizon_days=365, G=G, n_routes=40,
-                 model=HazardModel(bandwidth_grid_km=(5, 10), half_life_grid_days=(365, 730)))
+                 model=HazardModel(horizon_days=365, n_origins=6, n_routes=20))
     d = json.loads(json.dumps(r.to_dict()))
     for key in ("model", "baselines", "reliability", "n_segments", "n_positive"):
         assert key in d
@@ -94,7 +94,7 @@ def test_test_incidents_before_as_of_and_train_after_as_of_are_ignored(grid_grap
     df = synthetic_incidents(n=500, years=6)
     as_of = pd.Timestamp("2016-06-01")
     kw = dict(as_of=as_of, horizon_days=180, G=G, n_routes=0)
-    model = dict(bandwidth_grid_km=(5,), half_life_grid_days=(365,))
+    model = dict(horizon_days=180, n_origins=4, n_routes=0)
     base = backtest(df, df, model=HazardModel(**model), **kw).to_dict()
     train_plus = pd.concat([df, synthetic_incidents(n=200, seed=9, start="2016-06-01",
                                                     years=1)], ignore_index=True)

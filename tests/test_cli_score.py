@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -61,6 +62,24 @@ def test_backtest_text_tables(capsys, synthetic_files):
     assert "routes (independence check)" not in out
 
 
+def test_backtest_rolling_json_and_text(capsys, synthetic_files):
+    net, csv = synthetic_files
+    args = ["backtest", "--incidents", str(csv), "--test-incidents", str(csv), "--as-of",
+            "2017-01-01", "--horizon-days", "90", "--network", str(net), "--rolling", "2",
+            "--n-boot", "20"]
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert {"model", "baselines", "differences", "near_violence"} <= set(d["pooled"])
+    assert set(d["pooled"]["baselines"]) == {"climatology", "persistence"}
+    assert [o["as_of"] for o in d["origins"]] == ["2017-01-01", "2017-04-01"]
+    assert d["n_segment_windows"] == 2 * d["n_segments"] and "routes" in d
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    for word in ("pooled", "model - baseline", "vs persistence", "reliability"):
+        assert word in out
+
+
 @pytest.mark.parametrize("argv, code, message", [
     (["--as-of", "2017-13-45"], 2, "not a date"),
     (["--horizon-days", "-3"], 2, "positive whole number"),
@@ -109,8 +128,7 @@ def test_score_default_data_json(capsys):
     assert 0 <= d["top_segments"][0]["km_from_start"] <= d["length_km"]
     # default as-of: the day after the latest incident (the catalogue runs to 2025)
     assert d["as_of"] > d["incidents"]["latest"] >= "2025-01-01"
-    for key in ("bandwidth_km", "half_life_days", "scale", "baseline_rate_per_km_yr",
-                "cv_origins"):
+    for key in ("horizon_days", "coef", "intercept", "train_origins", "route_calibration"):
         assert key in d["model"]
     # the history the probability rests on, and the warning past the ACLED file's end
     h = d["history"]
@@ -121,6 +139,11 @@ def test_score_default_data_json(capsys):
     assert h["warning"].endswith("curated reports: probabilities are lower bounds")
     assert h["gaps"][0]["curated_reports"] > 0
     assert f"routerisk: warning: {h['warning']}" in err
+    assert d["model"]["horizon_days"] == 30
+    # per-segment contributions add up to the segment's log-odds
+    top = d["top_segments"][0]
+    logit = sum(top["contributions"].values())
+    assert 1 / (1 + math.exp(-logit)) == pytest.approx(top["p_disrupt"], rel=1e-6)
 
 
 def test_score_warns_past_the_coverage_as_of_2025(capsys):

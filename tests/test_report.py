@@ -213,7 +213,7 @@ def test_provenance_names_files_dates_parameters_and_assumptions(report):
     files = {Path(f["file"]).name: f for f in prov["incident_files"]}
     assert "catalogue.csv" in files and "acled_mli_bfa_ner_1997_2019.csv" in files
     assert files["acled_mli_bfa_ner_1997_2019.csv"]["first_date"].startswith("1997")
-    assert prov["model"]["bandwidth_km"] > 0 and prov["model"]["half_life_days"] > 0
+    assert prov["model"]["horizon_days"] == 30 and prov["model"]["train_origins"]
     html = report["html"]
     assert "id='incident-files'" in html and "id='model-params'" in html
     assert "independently" in html and "A1-sen-civ-equal" in html

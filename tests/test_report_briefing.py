@@ -194,7 +194,7 @@ def test_popup_near_the_legend_is_fully_visible(page):
         });
         best.fire('click', {latlng: best.getBounds().getCenter()}, true);
         return bestD;""")
-    assert res < 120
+    assert res < 200       # a segment near the legend (which ones are drawn depends on the model)
     time.sleep(1.0)  # auto-pan
     check = page.execute_script("""
         const map = window[document.querySelector('.folium-map').id];
@@ -291,7 +291,7 @@ def test_compare_shows_the_deltas_of_the_two_reports(page, reports):
         ".map(li => li.textContent)")
     assert not any(c.startswith("Incident data covers") for c in changes), changes
     prev = json.loads((reports["a"] / "provenance.json").read_text(encoding="utf-8"))
-    for k in ("bandwidth_km", "half_life_days", "kernel"):
+    for k in ("C", "link", "intercept"):
         named = [c for c in changes if c.startswith(f"Model parameter {k}:")]
         assert bool(named) == (prev["model"][k] != prov["model"][k]), (k, changes)
     assert prov["compared_with"]["as_of"] == PREVIOUS_AS_OF

@@ -61,23 +61,25 @@ def read_incidents(files: list[str] | None):
     return combine([read_incidents(f) for f in files], dedup=True)
 
 
-def fit_model(incidents, as_of: Any = None):
-    """Fit :class:`HazardModel` (defaults) on incidents; the study network is the reference
-    of its time-split validation."""
+def fit_model(incidents, as_of: Any = None, horizon_days: int = 30):
+    """The hazard model fitted for ``horizon_days`` on incidents
+    (:func:`routerisk.model.build.fit_model`); the study network gives its training rows."""
     from routerisk.incidents.io import check_as_of
-    from routerisk.model.hazard import HazardModel
+    from routerisk.model.build import fit_model as build
     from routerisk.network.io import load_study_network
 
     check_as_of(incidents, as_of)  # no history before it, or far past the data: refused
-    log.info("fitting the hazard model on %d incidents", len(incidents))
-    return HazardModel().fit(incidents, as_of=as_of, G=load_study_network())
+
+    log.info("fitting the %d-day hazard model on %d incidents", horizon_days, len(incidents))
+    return build(incidents, as_of=as_of, horizon_days=horizon_days, G=load_study_network())
 
 
 def model(args: argparse.Namespace, incidents=None) -> tuple[Any, dict]:
     """The hazard model for a command and facts about its incidents.
 
-    With ``--model``: load it, refuse it when the incident files changed or ``--as-of``
-    differs from its date. Otherwise fit on ``incidents`` (read when not given).
+    With ``--model``: load it, refuse it when the incident files changed, ``--as-of``
+    differs from its date or ``--horizon-days`` from its horizon. Otherwise fit for
+    ``--horizon-days`` on ``incidents`` (read when not given).
 
     Returns
     -------
@@ -86,6 +88,7 @@ def model(args: argparse.Namespace, incidents=None) -> tuple[Any, dict]:
     """
     path = getattr(args, "model", None)
     as_of = getattr(args, "as_of", None)
+    horizon = int(getattr(args, "horizon_days", 30) or 30)
     if path:
         from routerisk.model.persist import incident_digests, load_model
 
@@ -94,22 +97,27 @@ def model(args: argparse.Namespace, incidents=None) -> tuple[Any, dict]:
             raise SpecError(f"--as-of {as_of} differs from the as-of date "
                             f"{m.as_of_.date()} of --model {path}; refit it with "
                             f"'routerisk model fit --as-of {as_of} --out FILE'")
+        if int(getattr(m, "horizon_days_", horizon)) != horizon:
+            raise SpecError(f"--horizon-days {horizon} differs from the horizon "
+                            f"{m.horizon_days_} days --model {path} was fitted for; refit it "
+                            f"with 'routerisk model fit --horizon-days {horizon} --out FILE'")
         meta = m.saved_metadata_
         return m, {"n": meta.get("n_incidents_read"), "latest": meta.get("latest_incident"),
                    "history": meta.get("history")}
     if incidents is None:
         files = getattr(args, "incidents", None)
-        return fitted_model(as_of, tuple(files) if files else None)
-    fitted = fit_model(incidents, as_of)
+        return fitted_model(as_of, tuple(files) if files else None, horizon)
+    fitted = fit_model(incidents, as_of, horizon)
     return fitted, incident_info(incidents, fitted)
 
 
 @lru_cache(maxsize=4)
-def fitted_model(as_of: Any, files: tuple[str, ...] | None) -> tuple[Any, dict]:
-    """(model, incident info) fitted on incident files (default ones when ``None``);
-    memoised per process so in-process runs share one fit."""
+def fitted_model(as_of: Any, files: tuple[str, ...] | None, horizon_days: int = 30
+                 ) -> tuple[Any, dict]:
+    """(model, incident info) fitted for ``horizon_days`` on incident files (default ones
+    when ``None``); memoised per process so in-process runs share one fit."""
     incidents = read_incidents(list(files) if files else None)
-    fitted = fit_model(incidents, as_of)
+    fitted = fit_model(incidents, as_of, horizon_days)
     return fitted, incident_info(incidents, fitted)
 
 

@@ -18,9 +18,9 @@ Model options: ``--cost FILE``, ``--undeclared-crossing-h H``, ``--supply FILE``
 ``--demand-m3-per-day M3``, ``--stock-days DAYS``, ``--tanker-m3 M3``. Each command runs on
 the road graph of ``--network`` (any graph :func:`routerisk.network.io.load_any_graph`
 reads; default the study network) and takes its hazard model from ``--model FILE`` (saved by
-``routerisk model fit``) or fits :class:`routerisk.model.hazard.HazardModel` with its
-defaults on the default incidents, or on ``--incidents`` files, as of ``--as-of`` (see
-:mod:`routerisk.cli._model`).
+``routerisk model fit``) or fits the hazard model for ``--horizon-days``
+(:func:`routerisk.model.build.fit_model`) on the default incidents, or on ``--incidents``
+files, as of ``--as-of`` (see :mod:`routerisk.cli._model`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _risk_options(p: argparse.ArgumentParser) -> None:
                    help="forecast date YYYY-MM-DD: only incidents before it are used "
                         "(default: the day after the latest incident)")
     g.add_argument("--horizon-days", type=_args.positive_int, default=30, metavar="N",
-                   help="risk horizon in days (default 30)")
+                   help="risk horizon in days; the model is fitted for it (default 30)")
     g.add_argument("--incidents", nargs="+", default=None, metavar="FILE",
                    help="incident files (default: the project catalogue + the shared ACLED "
                         "file)")

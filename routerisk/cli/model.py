@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "file)")
     f.add_argument("--as-of", type=_args.iso_date, default=None, metavar="DATE",
                    help="forecast date (default: the day after the latest incident)")
+    f.add_argument("--horizon-days", type=_args.positive_int, default=30, metavar="N",
+                   help="the horizon the model is fitted for, days (default 30); the "
+                        "commands using --model must ask for the same horizon")
     f.add_argument("--json", action="store_true", help="print JSON")
     f.set_defaults(func=cmd_fit)
 
@@ -43,7 +46,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     files = _model.incident_files(args)
     digests = incident_digests(files)
     incidents = _model.read_incidents(args.incidents)
-    model = _model.fit_model(incidents, args.as_of)
+    model = _model.fit_model(incidents, args.as_of, args.horizon_days)
     info = _model.incident_info(incidents, model)
     path = save_model(model, args.out, incidents_digest=digests,
                       metadata={"n_incidents_read": info["n"],
@@ -55,9 +58,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print_json(out)
         return 0
     print(f"saved {path} (+ {path.with_suffix('.npz').name}): as of {out['as_of']}, "
-          f"{out['n_incidents']:,} incidents, bandwidth {out['bandwidth_km']:g} km, "
-          f"half-life {out['half_life_days']:g} days, scale {out['scale']:.3g}, background "
-          f"{out['baseline_rate_per_km_yr']:.3g} /km/yr")
+          f"{out['n_incidents']:,} incidents, {out['horizon_days']}-day {out['link']} "
+          f"fitted on {len(out['train_origins'])} windows")
     return 0
 
 

@@ -66,6 +66,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(default 10)")
     b.add_argument("--routes", type=_args.non_negative_int, default=300, metavar="N",
                    help="random routes for the route-level check (default 300; 0: skip)")
+    b.add_argument("--rolling", type=_args.positive_int, default=None, metavar="N",
+                   help="rolling origins: step the origin by the horizon N times from "
+                        "--as-of, fitting at each on every incident (training and test "
+                        "files) dated before it; pooled scores with bootstrap intervals and "
+                        "corridor-month route scores")
+    b.add_argument("--n-boot", type=_args.non_negative_int, default=200, metavar="N",
+                   help="block-bootstrap replicates of the rolling intervals (default 200)")
     b.add_argument("--json", action="store_true", help="print JSON")
     b.set_defaults(func=cmd_backtest)
 
@@ -81,7 +88,7 @@ def _read_all(paths: list[str]):
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score a corridor's route."""
-    from routerisk.model.risk import route_risk
+    from routerisk.model.risk import edge_subgraph, route_risk
     from routerisk.network.corridor_graph import corridor_route
     from routerisk.network.corridors import get_corridor
 
@@ -94,6 +101,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     from routerisk.network.naming import node_label
 
     top = risk.top_segments.copy()
+    steps = list(zip(top["u"], top["v"], top["key"], strict=True))
+    contrib = model.contributions(edge_subgraph(G, steps)) if steps else None
     top.insert(0, "rank", range(1, len(top) + 1))
     top["from_place"] = [node_label(G, u) for u in top["u"]]
     top["to_place"] = [node_label(G, v) for v in top["v"]]
@@ -103,9 +112,14 @@ def cmd_score(args: argparse.Namespace) -> int:
         "n_segments": len(risk.segments), "p_disrupt": risk.p_disrupt, "mu": risk.mu,
         "p_interval": list(risk.p_interval), "mu_interval": list(risk.mu_interval),
         "interval_level": risk.level,
-        "top_segments": top[["rank", "from_place", "to_place", "km_from_start", "length_km",
-                             "rate_per_km_yr", "mu", "p_disrupt", "share", "u", "v",
-                             "key"]].to_dict(orient="records"),
+        "p_independent": risk.p_independent,
+        "top_segments": [
+            {**row, "contributions": (contrib.loc[s].to_dict() if contrib is not None
+                                      else {})}
+            for row, s in zip(top[["rank", "from_place", "to_place", "km_from_start",
+                                   "length_km", "rate_per_km_yr", "mu", "p_disrupt", "share",
+                                   "u", "v", "key"]].to_dict(orient="records"), steps,
+                              strict=True)],
         "model": model.params_used(),
         "incidents": {"n": info["n"], "latest": info["latest"]},
         "network": G.graph.get("source"),
@@ -137,16 +151,16 @@ def _print_score(out: dict, note) -> None:
     print(f"horizon           {out['horizon_days']} days")
     if out.get("network"):
         print(f"network           {out['network']}")
-    print(f"P(disrupted)      {_fmt_p(out['p_disrupt'])}{interval}")
+    print(f"P(disrupted)      {_fmt_p(out['p_disrupt'])}{interval}; pieces as if "
+          f"independent {_fmt_p(out['p_independent'])}")
     for line in (_history.lines(note, label="rests on") if note is not None else []):
         print(line)
     print(f"expected          {out['mu']:.3f} disrupting incidents "
           f"(violent, within {m['radius_km']:g} km of the road)")
-    print(f"model             bandwidth {m['bandwidth_km']:g} km, half-life "
-          f"{m['half_life_days']:g} days, scale {m['scale']:.3g}, background "
-          f"{m['baseline_rate_per_km_yr']:.3g} /km/yr, kernel {m['kernel']}, "
-          f"severity {m['severity']}")
-    print(f"validated on      origins {', '.join(m['cv_origins']) or 'none (untuned)'}")
+    print(f"model             {m['horizon_days']}-day {m['link']}, C {m['C']:g}, severity "
+          f"{m['severity']}")
+    origins = m["train_origins"]
+    print(f"fitted on         {len(origins)} windows starting {origins[-1]} .. {origins[0]}")
     print()
     print("riskiest segments")
     rows = [("#", "from", "to", "km", "mu", "P")]
@@ -167,6 +181,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from routerisk.incidents.io import check_as_of
     from routerisk.model.backtest import backtest
 
+    if args.rolling:
+        from routerisk.cli._rolling import run_rolling
+
+        return run_rolling(args, _read_all, lambda _path: _model.graph(args))
     train = _read_all(args.incidents)
     check_as_of(train, args.as_of)
     test = _read_all(args.test_incidents)
@@ -208,10 +226,9 @@ def format_backtest(out: dict) -> str:
                      f"{_num(s['brier'], 8, 4)} {_num(s['brier_skill'], 7)} "
                      f"{_num(s['mean_predicted'], 7)}")
     p = out["params"]
-    lines += ["", f"model: bandwidth {p['bandwidth_km']:g} km, half-life "
-                  f"{p['half_life_days']:g} days, scale {p['scale']:.3g}, background "
-                  f"{p['baseline_rate_per_km_yr']:.3g} /km/yr; validated on origins "
-                  f"{', '.join(p['cv_origins']) or 'none'}", "",
+    lines += ["", f"model: {p['horizon_days']}-day {p['link']}, C {p['C']:g}; fitted on "
+                  f"{len(p['train_origins'])} windows starting {p['train_origins'][-1]} .. "
+                  f"{p['train_origins'][0]}", "",
               "reliability (model, by decile of predicted P)",
               f"{'decile':>6} {'n':>6} {'mean P':>8} {'observed':>9}"]
     for r in out["reliability"]:
@@ -219,9 +236,11 @@ def format_backtest(out: dict) -> str:
                      f"{r['observed_frequency']:>9.4f}")
     routes = out.get("routes") or {}
     if routes.get("n_routes"):
-        lines += ["", f"routes (independence check): {routes['n_routes']} random routes, mean "
-                      f"predicted P {routes['mean_predicted']:.3f}, observed "
-                      f"{routes['observed_frequency']:.3f}, Brier {routes['brier']:.4f}"]
+        lines += ["", f"routes: {routes['n_routes']} random routes, observed "
+                      f"{routes['observed_frequency']:.3f}; calibrated mean P "
+                      f"{routes['mean_predicted']:.3f} (Brier {routes['brier']:.4f}), "
+                      f"independence {routes['mean_independence']:.3f} (Brier "
+                      f"{routes['brier_independence']:.4f})"]
     return "\n".join(lines)
 
 

@@ -33,8 +33,9 @@ from routerisk.errors import SpecError
 from routerisk.geo.grid import Polylines, pairs_within
 from routerisk.geo.projection import lonlat_to_km
 from routerisk.incidents.schema import VIOLENT_TYPES
+from routerisk.model.calibration import n_prior_windows, route_windows, sample_routes
 from routerisk.model.hazard import HazardModel
-from routerisk.model.kernels import DAYS_PER_YEAR, _as_timestamp, validate_incidents
+from routerisk.model.kernels import _as_timestamp, validate_incidents
 from routerisk.model.lines import edge_lines
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,23 @@ class BacktestResult:
         }
 
 
+def baseline_predictions(lines: Polylines, train: pd.DataFrame, as_of: pd.Timestamp,
+                         horizon_days: int, radius_km: float
+                         ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Climatology and persistence: name -> (probability, ranking score) per polyline,
+    from the training incidents dated before ``as_of`` only."""
+    horizon = pd.Timedelta(days=int(horizon_days))
+    prev = violent_counts(lines, train, as_of - horizon, as_of, radius_km) > 0
+    p_clim = np.full(lines.n, prev.mean())
+    look = pd.Timedelta(days=PERSISTENCE_DAYS)
+    count_now = violent_counts(lines, train, as_of - look, as_of, radius_km)
+    count_before = violent_counts(lines, train, as_of - horizon - look, as_of - horizon,
+                                  radius_km)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(count_before, prev.astype(float))
+    return {"climatology": (p_clim, p_clim), "persistence": (iso.predict(count_now), count_now)}
+
+
 def backtest(train: pd.DataFrame, test: pd.DataFrame, *, as_of: Any, horizon_days: int = 365,
              G: nx.MultiDiGraph | None = None, radius_km: float = 10.0,
              model: HazardModel | None = None, n_routes: int = 300,
@@ -133,16 +151,16 @@ def backtest(train: pd.DataFrame, test: pd.DataFrame, *, as_of: Any, horizon_day
     as_of
         Forecast date.
     horizon_days
-        Forecast window (days).
+        Forecast window (days); the model is fitted for this horizon.
     G
         Road graph; default the study network.
     radius_km
         Labelling radius (km) around each segment.
     model
-        An unfitted :class:`~routerisk.hazard.HazardModel` to use (default: one with
+        An unfitted :class:`~routerisk.model.hazard.HazardModel` (default: one with
         ``horizon_days`` and ``radius_km`` set to the backtest's).
     n_routes
-        Random routes for the route-level check of the independence assumption (0: skip).
+        Random routes for the route-level check (0: skip).
     random_state
         Seed of the route sample.
     """
@@ -151,53 +169,47 @@ def backtest(train: pd.DataFrame, test: pd.DataFrame, *, as_of: Any, horizon_day
     if not (radius_km > 0):
         raise SpecError(f"radius_km must be positive; got {radius_km!r}")
     as_of_ts = _as_timestamp(as_of)
+    coverage = train.attrs.get("coverage") if hasattr(train, "attrs") else None
     train_df = validate_incidents(train, source="training incidents")
     test_df = validate_incidents(test, source="test incidents")
-    train_df = train_df[train_df["date"] < as_of_ts].reset_index(drop=True)
+    keep = (train_df["date"] < as_of_ts).to_numpy()
+    fit_frame = train[keep].reset_index(drop=True) if len(train) == len(train_df) else train
+    if coverage is not None:
+        fit_frame.attrs["coverage"] = coverage
+    train_df = train_df[keep].reset_index(drop=True)
     if G is None:
         from routerisk.network.io import load_study_network
         G = load_study_network()
     if model is None:
         model = HazardModel(horizon_days=horizon_days, radius_km=radius_km)
-    model.fit(train_df, as_of=as_of_ts, G=G)
+    model.fit(fit_frame, as_of=as_of_ts, G=G)
+    if model.horizon_days_ != horizon_days:
+        raise SpecError(f"the model is fitted for {model.horizon_days_} days, the backtest "
+                        f"scores {horizon_days}")
 
     lines, length_km = edge_lines(G).undirected_lines()
     horizon = pd.Timedelta(days=horizon_days)
-
-    rate = model.rate_from_mass(model._mass(lines), length_km)
-    p_model = -np.expm1(-rate * length_km * horizon_days / DAYS_PER_YEAR)
+    p_model = model.predict_lines(lines, length_km)
     y = (violent_counts(lines, test_df, as_of_ts, as_of_ts + horizon, radius_km) > 0)
     y = y.astype(int)
     n_test = int((test_df["event_type"].astype(str).isin(VIOLENT_TYPES)
                   & (test_df["date"] >= as_of_ts)
                   & (test_df["date"] < as_of_ts + horizon)).sum())
-
-    # climatology: share of segments positive in the last training window
-    prev = violent_counts(lines, train_df, as_of_ts - horizon, as_of_ts, radius_km) > 0
-    p_clim = np.full(len(y), prev.mean())
-    # persistence: violent incidents within radius over the previous 3 years
-    look = pd.Timedelta(days=PERSISTENCE_DAYS)
-    count_now = violent_counts(lines, train_df, as_of_ts - look, as_of_ts, radius_km)
-    count_before = violent_counts(lines, train_df, as_of_ts - horizon - look,
-                                  as_of_ts - horizon, radius_km)
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    iso.fit(count_before, prev.astype(float))
-    p_pers = iso.predict(count_now)
-
+    base = baseline_predictions(lines, train_df, as_of_ts, horizon_days, radius_km)
+    p_clim = base["climatology"][0]
     brier_clim = float(brier_score_loss(y, p_clim)) if len(y) else float("nan")
     result = BacktestResult(
         as_of=as_of_ts, horizon_days=horizon_days, radius_km=float(radius_km),
         n_segments=len(y), n_positive=int(y.sum()),
         model=scores(y, p_model, brier_ref=brier_clim),
-        baselines={
-            "climatology": scores(y, p_clim, brier_ref=brier_clim),
-            "persistence": scores(y, p_pers, rank=count_now, brier_ref=brier_clim),
-        },
+        baselines={name: scores(y, p, rank=r, brier_ref=brier_clim)
+                   for name, (p, r) in base.items()},
         reliability=reliability_table(y, p_model),
         params=model.params_used(), n_test_incidents=n_test)
     if n_routes:
         result.routes = route_check(G, model, test_df, as_of_ts, horizon_days, radius_km,
-                                    n_routes=n_routes, random_state=random_state)
+                                    n_routes=n_routes, random_state=random_state,
+                                    history=train_df)
     logger.info("backtest %s: %d segments, %d positive; model AP %.3f, Brier %.4f",
                 as_of_ts.date(), result.n_segments, result.n_positive,
                 result.model["average_precision"], result.model["brier"])
@@ -206,59 +218,43 @@ def backtest(train: pd.DataFrame, test: pd.DataFrame, *, as_of: Any, horizon_day
 
 def route_check(G: nx.MultiDiGraph, model: HazardModel, test: pd.DataFrame,
                 as_of: pd.Timestamp, horizon_days: int, radius_km: float, *,
-                n_routes: int = 300, min_pieces: int = 3, max_pieces: int = 60,
-                random_state: int = 0) -> dict[str, Any]:
-    """Route-level check of ``P(route) = 1 - prod(1 - p_e)`` on random routes.
-
-    Routes are shortest paths (by ``length``) from random nodes to up to three random
-    targets each, among those reached with ``min_pieces``..``max_pieces`` edges. A route
-    is observed disrupted when a violent test incident of the window lies within
-    ``radius_km`` of any of its edges.
+                n_routes: int = 300, random_state: int = 0,
+                history: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Route-level check on random routes: the model's calibrated route probability and the
+    independence formula ``1 - prod(1 - p_e)`` against whether a violent test incident of
+    the window lay within ``radius_km`` of the route. ``history`` (default ``test``) gives
+    the routes' disrupted share in the windows before ``as_of``.
 
     Returns
     -------
     dict
-        ``n_routes``, ``mean_predicted``, ``observed_frequency``, ``brier`` and a
-        5-bin reliability table ``reliability``.
+        ``n_routes``, ``mean_predicted`` (calibrated), ``mean_independence``,
+        ``observed_frequency``, ``brier`` (calibrated), ``brier_independence`` and a
+        5-bin reliability table of the calibrated probabilities.
     """
-    rng = np.random.default_rng(random_state)
-    nodes = list(G.nodes)
     el = edge_lines(G)
-    pos = {k: i for i, k in enumerate(el.index)}
-    rate = model.rate_from_mass(model._mass(el.lines), el.length_km)
-    mu_e = rate * el.length_km * horizon_days / DAYS_PER_YEAR
-    hit = violent_counts(el.lines, test, as_of, as_of + pd.Timedelta(days=horizon_days),
-                         radius_km) > 0
-    UG = nx.Graph()
-    for (u, v, _k), i in pos.items():
-        w = el.length_km[i]
-        if not UG.has_edge(u, v) or UG[u][v]["length"] > w:
-            UG.add_edge(u, v, length=w, idx=i)
-    preds, obs, seen = [], [], set()
-    max_km = float(max_pieces * max(el.length_km.max(), 1e-3))
-    tries = 0
-    while len(preds) < n_routes and tries < 5 * n_routes:
-        tries += 1
-        a = nodes[int(rng.integers(len(nodes)))]
-        if a not in UG:
-            continue
-        paths = nx.single_source_dijkstra_path(UG, a, cutoff=max_km, weight="length")
-        ok = sorted((b for b, p in paths.items()
-                     if min_pieces <= len(p) - 1 <= max_pieces and (a, b) not in seen
-                     and (b, a) not in seen), key=str)
-        for b in (ok[int(i)] for i in rng.permutation(len(ok))[:3]):
-            seen.add((a, b))
-            path = paths[b]
-            idx = [UG[u][v]["idx"] for u, v in zip(path[:-1], path[1:], strict=True)]
-            preds.append(float(-np.expm1(-mu_e[idx].sum())))
-            obs.append(int(hit[idx].any()))
-    preds, obs = preds[:n_routes], obs[:n_routes]
-    if not preds:
+    und = el.undirected()
+    lines, length_km = el.undirected_lines()
+    routes = sample_routes(list(el.index), und, length_km, n_routes=n_routes,
+                           random_state=random_state + 1)
+    if not routes:
         return {"n_routes": 0}
-    p, y = np.asarray(preds), np.asarray(obs)
+    p_seg = model.predict_lines(lines, length_km)
+    hit = violent_counts(lines, test, as_of, as_of + pd.Timedelta(days=horizon_days),
+                         radius_km) > 0
+    T = pd.Timedelta(days=horizon_days)
+    past = test if history is None else history
+    prior = np.stack([violent_counts(lines, past, as_of - k * T, as_of - (k - 1) * T,
+                                     radius_km) > 0
+                      for k in range(1, n_prior_windows(horizon_days) + 1)], axis=1)
+    mu, ln, share, y = route_windows(p_seg[:, None], hit[:, None].astype(int),
+                                     prior[:, None, :].astype(int), routes, length_km)
+    p_ind = -np.expm1(-mu)
+    p = model.route_probability(mu, ln, share)
     table = reliability_table(y, p, n_bins=5)
     return {"n_routes": len(p), "mean_predicted": float(p.mean()),
+            "mean_independence": float(p_ind.mean()),
             "observed_frequency": float(y.mean()),
             "brier": float(brier_score_loss(y, p)),
+            "brier_independence": float(brier_score_loss(y, p_ind)),
             "reliability": table.to_dict(orient="records")}
-

@@ -1,219 +1,163 @@
-"""The hazard model: a rate of disrupting incidents per km of road per year, as of a date.
+"""The hazard model: the probability that a road segment is disrupted within a horizon.
 
-For a road segment ``e`` of length ``L_e`` (km) the model predicts the yearly expected
-number of disrupting incidents ``c_e`` and the rate ``rate_per_km_yr = c_e / L_e``::
+For every segment the model computes features from the incidents dated before the forecast
+origin (:mod:`routerisk.model.features`: severity-weighted kernel masses at several
+bandwidths and half-lives, days since the last violent incident within 10 and 50 km, counts
+of violent incidents in several windows, road length) and combines them with a penalised
+logistic regression (scikit-learn's ``LogisticRegression``, L2) into
 
-    c_e = scale * M_e + baseline_rate_per_km_yr * L_e
-    M_e = sum_i  w_i * decay(age_i) * K(d_ie; h_i)          (the "raw hazard", kernel mass)
+    P_e = P(a violent incident within radius_km of segment e in [as_of, as_of + T))
 
-- ``d_ie`` is the exact distance (km) from incident ``i`` to the segment's polyline (not
-  its midpoint), computed in an azimuthal equidistant projection of the study area;
-- ``K(d; h) = (b / h) * exp(-d^2 / (2 h^2))`` for ``d < 3 h`` (Gaussian profile, or an
-  Epanechnikov profile), with ``h_i = sqrt(b^2 + p_i^2)`` where ``b`` is the bandwidth (km)
-  and ``p_i`` the incident's location precision (km): a vague location spreads its weight
-  wider and lower, keeping its mass across the road the same;
-- ``decay(age) = exp(-ln 2 * age / half_life_days)`` with ``age`` in days before ``as_of``;
-- ``w_i`` is the severity weight: event type x target x (1 + fatality_coef * ln(1 + deaths)).
+fitted for one horizon ``T = horizon_days``. The fit uses ``n_origins`` training windows
+``[o, o + T)`` with ``o = as_of - T - k * origin_step_days``, each scored with features as
+of ``o``; windows outside the systematic coverage of the data are skipped (a gap is not a
+quiet period). The pooled fit over many windows, the L2 penalty and the standardised
+features keep the level from carrying a single escalation forward.
 
-"Disrupting incident" means a violent incident (:data:`routerisk.schema.VIOLENT_TYPES`)
-within ``radius_km`` of the segment: that is what the scale is calibrated on and what the
-backtest scores. Only incidents dated strictly before ``as_of`` are used.
+Derived quantities: ``mu_e = -ln(1 - P_e)`` (expected disrupting incidents, Poisson view)
+and ``rate_per_km_yr = mu_e / (L_e * T / 365.25)``. Route probabilities go through the
+route calibration learnt in the same fit (:mod:`routerisk.model.calibration`).
 
-``fit`` chooses the bandwidth and the half-life from grids, and fits ``scale`` and the
-background rate, by rolling-origin time splits on the training incidents only: for each
-forecast origin ``o`` (``as_of - k * horizon_days``), kernel masses are computed from the
-incidents before ``o`` and scored against the violent incidents in ``[o, o + horizon)``
-with the Poisson log-likelihood of "at least one incident" (``P = 1 - exp(-mu)``). The
-scale and background are fitted on the other origins (leave one origin out), so every
-validation score is out of sample."""
+The fitted state is plain numbers and arrays (:meth:`HazardModel.get_state`,
+:meth:`HazardModel.from_state`)."""
 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Sequence
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
 
-from routerisk.errors import RouteRiskError, SpecError, ValidationError
-from routerisk.geo.grid import Polylines, pairs_within
-from routerisk.geo.projection import lonlat_to_km
-from routerisk.incidents.schema import VIOLENT_TYPES
+from routerisk.errors import SpecError, ValidationError
+from routerisk.geo.grid import Polylines
+from routerisk.model import calibration as cal
+from routerisk.model.coverage import coverage_days, covered, spans_to_dates
+from routerisk.model.features import IncidentHistory, feature_names, feature_space
 from routerisk.model.kernels import (
     DAYS_PER_YEAR,
     KERNELS,
-    Severity,
     _as_timestamp,
     _day_number,
-    _decay,
     _resolve_severity,
-    kernel_sum,
-    kernel_values,
-    spread_km,
     validate_incidents,
 )
 from routerisk.model.lines import edge_lines
 
 logger = logging.getLogger(__name__)
 
+#: Arrays of the fitted state (everything else in it is a plain JSON value).
+_STATE_ARRAYS = ("feature_mean_", "feature_scale_", "coef_", "route_coef_")
+_HISTORY_FIELDS = ("source_x", "source_y", "source_precision_km", "incident_source",
+                   "incident_day", "incident_weight", "incident_violent")
 
-class HazardModel:
-    """Rate of disrupting incidents per km of road per year, from incident history.
+
+class HazardModel(BaseEstimator):
+    """Probability of a disrupting incident per road segment over ``horizon_days``.
 
     Parameters
     ----------
-    bandwidth_km
-        Spatial kernel bandwidth (km) used when ``tune`` is false (default 5).
-    half_life_days
-        Half-life (days) of an incident's weight, used when ``tune`` is false (default 730).
-    severity
-        ``"default"`` (:data:`DEFAULT_SEVERITY`), ``"uniform"`` or a :class:`Severity`.
-    precision_spread
-        Widen each incident's kernel by its location precision (default true).
-    baseline_rate_per_km_yr
-        Background rate of disrupting incidents per km per year everywhere; ``None``
-        (default) fits it with the scale.
-    tune
-        Choose bandwidth and half-life from the grids by rolling-origin validation
-        (default true). The scale and background are fitted by the same splits either way.
-    bandwidth_grid_km, half_life_grid_days
-        The tuning grids.
-    n_origins
-        Number of rolling forecast origins (default 3).
     horizon_days
-        Length (days) of the window each origin is scored on (default 365).
+        The horizon the model is fitted and validated for (days).
     radius_km
-        An incident within this distance (km) of a segment disrupts it (default 10).
+        A violent incident within this distance of a segment disrupts it.
+    n_origins
+        Training windows (rolling origins before ``as_of``).
+    origin_step_days
+        Step between training origins (days).
+    C
+        Inverse L2 penalty of the logistic regression (smaller: flatter, more regularised).
+    severity
+        ``"default"``, ``"uniform"`` or a :class:`~routerisk.model.kernels.Severity`.
+    precision_spread
+        Widen each kernel by the incident's location precision.
     kernel
-        ``"gaussian"`` (default, truncated at 3 widths) or ``"epanechnikov"``.
-    min_window_incidents
-        A validation window with fewer violent training incidents is skipped and the
-        origins move further back (data gaps are not peace); default 10.
+        ``"gaussian"`` or ``"epanechnikov"``.
+    n_routes
+        Random routes sampled for the route calibration (0: independence formula).
+    route_calibration
+        ``"corridors"`` (default): learn the route calibration on the corridors of
+        ``corridors.toml`` (their fastest routes on the graph), strongly penalised, when at
+        least two of them can be routed; otherwise (and with ``"random"``) on the random
+        routes.
     random_state
-        Seed for anything random (the bootstrap in :func:`routerisk.risk.route_risk`).
-
-    Attributes
-    ----------
-    as_of_ : pandas.Timestamp
-        Forecast date; only incidents dated strictly before it were used.
-    bandwidth_km_, half_life_days_ : float
-        The chosen hyper-parameters.
-    scale_ : float
-        Expected disrupting incidents per year per unit of kernel mass.
-    baseline_rate_per_km_yr_ : float
-        Fitted (or given) background rate.
-    cv_scores_ : pandas.DataFrame
-        One row per grid point: ``bandwidth_km, half_life_days, cv_loglik`` (mean
-        out-of-sample log-likelihood per segment and window), ``cv_brier``, ``scale``,
-        ``baseline_rate_per_km_yr``.
-    cv_origins_ : list of pandas.Timestamp
-        The forecast origins used for validation.
-    n_incidents_ : int
-        Training incidents used (dated before ``as_of``).
-    n_ignored_after_as_of_ : int
-        Incidents dropped because they are dated on or after ``as_of``.
+        Seed of the route sample.
     """
 
-    def __init__(self, bandwidth_km: float = 5.0, half_life_days: float = 730.0, *,
-                 severity: Severity | str | None = "default", precision_spread: bool = True,
-                 baseline_rate_per_km_yr: float | None = None, tune: bool = True,
-                 bandwidth_grid_km: Sequence[float] = (5.0, 10.0, 20.0, 40.0),
-                 half_life_grid_days: Sequence[float] = (90.0, 180.0, 365.0, 730.0, 1460.0),
-                 n_origins: int = 3, horizon_days: int = 365, radius_km: float = 10.0,
-                 kernel: str = "gaussian", min_window_incidents: int = 10,
-                 random_state: int | None = 0) -> None:
-        self.bandwidth_km = bandwidth_km
-        self.half_life_days = half_life_days
-        self.severity = severity
-        self.precision_spread = precision_spread
-        self.baseline_rate_per_km_yr = baseline_rate_per_km_yr
-        self.tune = tune
-        self.bandwidth_grid_km = bandwidth_grid_km
-        self.half_life_grid_days = half_life_grid_days
-        self.n_origins = n_origins
+    def __init__(self, horizon_days: int = 30, radius_km: float = 10.0, n_origins: int = 12,
+                 origin_step_days: int = 30, C: float = 0.05, severity: Any = "default",
+                 precision_spread: bool = True, kernel: str = "gaussian", n_routes: int = 300,
+                 route_calibration: str = "corridors", random_state: int = 0) -> None:
         self.horizon_days = horizon_days
         self.radius_km = radius_km
+        self.n_origins = n_origins
+        self.origin_step_days = origin_step_days
+        self.C = C
+        self.severity = severity
+        self.precision_spread = precision_spread
         self.kernel = kernel
-        self.min_window_incidents = min_window_incidents
+        self.n_routes = n_routes
+        self.route_calibration = route_calibration
         self.random_state = random_state
 
-    # -- scikit-learn style parameter access --------------------------------------------
-    _PARAMS = ("bandwidth_km", "half_life_days", "severity", "precision_spread",
-               "baseline_rate_per_km_yr", "tune", "bandwidth_grid_km",
-               "half_life_grid_days", "n_origins", "horizon_days", "radius_km", "kernel",
-               "min_window_incidents", "random_state")
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def set_params(self, **params: Any) -> HazardModel:
-        """Set constructor parameters; returns self."""
-        for name, value in params.items():
-            if name not in self._PARAMS:
-                raise SpecError(f"HazardModel has no parameter '{name}'")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        default = HazardModel()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
-                   if v != getattr(default, k)]
-        return f"HazardModel({', '.join(changed)})"
-
-    # -- checks ------------------------------------------------------------------------
     def _check_params(self) -> None:
         problems = []
-        for name in ("bandwidth_km", "half_life_days", "horizon_days", "radius_km"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-                problems.append(f"{name} must be a positive number; got {value!r}")
-        for name in ("bandwidth_grid_km", "half_life_grid_days"):
-            grid = list(getattr(self, name))
-            if not grid or any(not (g > 0) for g in grid):
-                problems.append(f"{name} must be a non-empty list of positive numbers; "
-                                f"got {grid!r}")
+        for name in ("horizon_days", "n_origins", "origin_step_days"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, np.integer)) and v >= 1):
+                problems.append(f"{name} must be a whole number >= 1; got {v!r}")
+        for name in ("radius_km", "C"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
+                problems.append(f"{name} must be a positive number; got {v!r}")
         if self.kernel not in KERNELS:
             problems.append(f"kernel must be one of {sorted(KERNELS)}; got {self.kernel!r}")
-        if not (isinstance(self.n_origins, int) and self.n_origins >= 1):
-            problems.append(f"n_origins must be an integer >= 1; got {self.n_origins!r}")
-        b = self.baseline_rate_per_km_yr
-        if b is not None and not (b >= 0):
-            problems.append(f"baseline_rate_per_km_yr must be >= 0 or None; got {b!r}")
+        if not (isinstance(self.n_routes, (int, np.integer)) and self.n_routes >= 0):
+            problems.append(f"n_routes must be a whole number >= 0; got {self.n_routes!r}")
+        if self.route_calibration not in ("corridors", "random"):
+            problems.append(f"route_calibration must be 'corridors' or 'random'; got "
+                            f"{self.route_calibration!r}")
         if problems:
             raise SpecError("HazardModel: " + "; ".join(problems))
         _resolve_severity(self.severity)
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "scale_"):
-            raise RouteRiskError("this HazardModel is not fitted yet: call fit(incidents, "
-                                 "as_of=...) first")
-
     # -- fit -----------------------------------------------------------------------------
-    def fit(self, incidents: pd.DataFrame, *, as_of: Any = None,
+    def fit(self, incidents: pd.DataFrame, y: None = None, *, as_of: Any = None,
             G: nx.MultiDiGraph | None = None) -> HazardModel:
         """Fit on the incidents dated strictly before ``as_of``.
 
         Parameters
         ----------
         incidents
-            An incident frame (:data:`routerisk.schema.INCIDENT_COLUMNS`).
+            An incident frame; ``attrs["coverage"]`` (if any) says which periods are
+            covered systematically (:mod:`routerisk.model.coverage`).
+        y
+            Ignored (scikit-learn signature).
         as_of
             Forecast date; default: the day after the latest incident.
         G
-            Road graph whose segments the rolling-origin validation scores; default the
-            study network (:func:`routerisk.network.load_study_network`).
+            Road graph whose segments make the training rows; default the study network.
 
         Returns
         -------
         HazardModel
             ``self``, fitted.
+
+        Raises
+        ------
+        ValidationError
+            When no training window (with a year of history before it) fits before
+            ``as_of``. Windows outside the covered periods are skipped; when none is
+            covered, the fit uses the curated reports as if complete and records it
+            (``fitted_outside_coverage_``).
         """
         self._check_params()
+        spans = coverage_days(incidents)
         df = validate_incidents(incidents)
         if as_of is None:
             if df.empty:
@@ -222,241 +166,259 @@ class HazardModel:
         else:
             as_of_ts = _as_timestamp(as_of)
         before = (df["date"] < as_of_ts).to_numpy()
-        self.n_ignored_after_as_of_ = int((~before).sum())
-        train = df[before].reset_index(drop=True)
-        self.as_of_ = as_of_ts
-        self.n_incidents_ = len(train)
         severity = _resolve_severity(self.severity)
-
-        x, y = lonlat_to_km(train["longitude"].to_numpy(), train["latitude"].to_numpy())
-        prec = train["location_precision_km"].to_numpy(float)
-        # one kernel source per distinct (location, precision): exact and much faster
-        key = pd.DataFrame({"x": np.round(x, 6), "y": np.round(y, 6), "p": prec})
-        codes = key.groupby(["x", "y", "p"], sort=True).ngroup().to_numpy(np.int64)
-        uniq = key.drop_duplicates().sort_values(["x", "y", "p"], kind="stable")
-        self.source_x_ = uniq["x"].to_numpy(float)
-        self.source_y_ = uniq["y"].to_numpy(float)
-        self.source_precision_km_ = uniq["p"].to_numpy(float)
-        self.incident_source_ = codes
-        self.incident_day_ = _day_number(train["date"])
-        self.incident_weight_ = severity.weights(train)
-        self.incident_violent_ = train["event_type"].astype(str).isin(VIOLENT_TYPES).to_numpy()
-        logger.info("hazard model: %d incidents before %s at %d distinct places",
-                    len(train), as_of_ts.date(), len(self.source_x_))
-
-        grid = self._grid()
+        full = IncidentHistory.from_frame(df, severity)
+        past = IncidentHistory.from_frame(df[before].reset_index(drop=True), severity)
         if G is None:
             from routerisk.network.io import load_study_network
             G = load_study_network()
-        self._fit_cv(G, grid)
+        el = edge_lines(G)
+        und = el.undirected()
+        lines, length_km = el.undirected_lines()
+        # the feature space holds every incident given (kernel matrices reused across the
+        # folds of a rolling backtest); features at a day use only incidents before it
+        space = feature_space(lines, length_km, full, radius_km=float(self.radius_km),
+                              precision_spread=self.precision_spread, kernel=self.kernel)
+        as_of_day = float(_day_number(pd.DatetimeIndex([as_of_ts]))[0])
+        first_day = float(past.incident_day.min()) if len(past.incident_day) else np.inf
+        T, step = int(self.horizon_days), int(self.origin_step_days)
+        origins: list[float] = []
+        n_skipped = 0
+        for k in range(40 * self.n_origins):
+            o = as_of_day - T - k * step
+            if o - 365 < first_day:
+                break
+            if covered(spans, o, o + T):
+                origins.append(o)
+                if len(origins) == self.n_origins:
+                    break
+            else:
+                n_skipped += 1
+        self.fitted_outside_coverage_ = not origins
+        if not origins:
+            # nothing systematic to fit on: the curated reports are used as if complete, and
+            # said so (params_used, the history note); probabilities are then lower bounds
+            logger.warning("no training window of %d days before %s lies inside the "
+                           "systematically covered periods %s: fitting on curated reports, "
+                           "whose probabilities are lower bounds", T, as_of_ts.date(),
+                           spans_to_dates(spans) or "(none)")
+            for k in range(self.n_origins):
+                o = as_of_day - T - k * step
+                if o - 365 < first_day:
+                    break
+                origins.append(o)
+        if not origins:
+            raise ValidationError("incidents", [
+                f"no training window of {T} days with a year of history before it fits "
+                f"before {as_of_ts.date()}: the incidents start too late"])
+        X = np.vstack([space.at(o) for o in origins])
+        Y = np.concatenate([space.labels(o, o + T) for o in origins])
+        self.feature_mean_ = X.mean(axis=0)
+        self.feature_scale_ = X.std(axis=0) + 1e-9
+        Z = (X - self.feature_mean_) / self.feature_scale_
+        if Y.min() == Y.max():
+            raise ValidationError("incidents", [
+                f"the {len(origins)} training windows have {'no' if Y.max() == 0 else 'only'}"
+                " disrupted segments; the model needs both"])
+        lr = LogisticRegression(C=float(self.C), max_iter=2000).fit(Z, Y)
+        self.coef_ = lr.coef_[0].astype(float)
+        self.intercept_ = float(lr.intercept_[0])
+        self.feature_names_ = feature_names(float(self.radius_km))
+        self.history_ = past
+        self.as_of_ = as_of_ts
+        self.horizon_days_ = T
+        self.n_incidents_ = int(before.sum())
+        self.n_ignored_after_as_of_ = int((~before).sum())
+        self.train_origins_ = [_iso(o) for o in origins]
+        self.n_windows_skipped_uncovered_ = n_skipped
+        self.coverage_ = spans_to_dates(spans)
+        self.train_positive_rate_ = float(Y.mean())
+        self.route_coef_ = np.asarray(cal.NO_CALIBRATION, float)
+        self.route_calibration_basis_ = "none"
+        if self.n_routes:
+            routes = list(cal.corridor_routes(G, list(el.index), und).values()) if (
+                self.route_calibration == "corridors") else []
+            C_route, self.route_calibration_basis_ = 0.1, "corridors"
+            if len(routes) < 2:
+                routes = cal.sample_routes(list(el.index), und, length_km,
+                                           n_routes=self.n_routes,
+                                           random_state=self.random_state)
+                C_route, self.route_calibration_basis_ = 10.0, "random routes"
+            P = self._logistic(Z).reshape(len(origins), -1).T
+            n_prior = cal.n_prior_windows(T)
+            prior = np.stack([np.column_stack([space.labels(o - k * T, o - (k - 1) * T)
+                                               for k in range(1, n_prior + 1)])
+                              for o in origins], axis=1)
+            mu, ln, share, yr = cal.route_windows(P, Y.reshape(len(origins), -1).T, prior,
+                                                  routes, length_km)
+            self.route_coef_ = cal.fit_route_calibration(mu, ln, share, yr, C=C_route)
+        logger.info("hazard model (%d days): %d incidents before %s, %d training windows "
+                    "(%d skipped outside coverage), positive share %.4f", T,
+                    self.n_incidents_, as_of_ts.date(), len(origins), n_skipped,
+                    self.train_positive_rate_)
         return self
 
-    def _grid(self) -> list[tuple[float, float]]:
-        if self.tune:
-            return [(float(b), float(h)) for b in self.bandwidth_grid_km
-                    for h in self.half_life_grid_days]
-        return [(float(self.bandwidth_km), float(self.half_life_days))]
-
-    def _origins(self) -> list[pd.Timestamp]:
-        """Rolling origins whose following window holds enough violent training incidents."""
-        horizon = pd.Timedelta(days=int(self.horizon_days))
-        viol_days = self.incident_day_[self.incident_violent_]
-        first_day = self.incident_day_.min() if len(self.incident_day_) else np.inf
-        origins = []
-        for k in range(1, 4 * self.n_origins + 1):
-            origin = self.as_of_ - k * horizon
-            o, e = _day_number(pd.DatetimeIndex([origin, origin + horizon]))
-            n_window = int(((viol_days >= o) & (viol_days < e)).sum())
-            if first_day < o and n_window >= self.min_window_incidents:
-                origins.append(origin)
-            if len(origins) == self.n_origins:
-                break
-        return origins
-
-    def _source_weights(self, day: float, half_life_days: float, *,
-                        counts: np.ndarray | None = None) -> np.ndarray:
-        """Decayed severity weight of every source, from incidents dated before ``day``."""
-        before = self.incident_day_ < day
-        w = self.incident_weight_ * _decay(day - self.incident_day_, half_life_days) * before
-        if counts is not None:
-            w = w * counts
-        return np.bincount(self.incident_source_, weights=w, minlength=len(self.source_x_))
-
-    def kernel_matrix(self, lines: Polylines, bandwidth_km: float | None = None
-                      ) -> sp.csr_matrix:
-        """Sparse ``K(d_je; h_j)`` of shape (n_polylines, n_sources)."""
-        bw = self.bandwidth_km_ if bandwidth_km is None else bandwidth_km
-        h = spread_km(self.source_precision_km_, bw, self.precision_spread)
-        reach = KERNELS[self.kernel][1] * h
-        pi, li, d = pairs_within(lines, self.source_x_, self.source_y_, reach)
-        k = kernel_values(d, h[pi], bw, self.kernel)
-        return sp.csr_matrix((k, (li, pi)), shape=(lines.n, len(self.source_x_)))
-
-    def _fit_cv(self, G: nx.MultiDiGraph, grid: list[tuple[float, float]]) -> None:
-        sub, length_km = edge_lines(G).undirected_lines()
-        origins = self._origins()
-        self.cv_origins_ = origins
-        tau = self.horizon_days / DAYS_PER_YEAR
-        fixed_b = self.baseline_rate_per_km_yr
-        if not origins:
-            logger.info("hazard model: no validation window with >= %d violent incidents; "
-                        "using the untuned defaults and the stationary scale",
-                        self.min_window_incidents)
-            self.bandwidth_km_ = float(self.bandwidth_km)
-            self.half_life_days_ = float(self.half_life_days)
-            # stationary process: decayed mass ~ yearly count * half-life / ln 2
-            self.scale_ = math.log(2.0) * DAYS_PER_YEAR / self.half_life_days_
-            self.baseline_rate_per_km_yr_ = 0.0 if fixed_b is None else float(fixed_b)
-            self.cv_scores_ = pd.DataFrame(columns=["bandwidth_km", "half_life_days",
-                                                    "cv_loglik", "cv_brier", "scale",
-                                                    "baseline_rate_per_km_yr"])
-            return
-        # labels: violent training incidents within radius_km in each window
-        horizon = pd.Timedelta(days=int(self.horizon_days))
-        lab = _window_labels(sub, self, origins, horizon)
-        rows = []
-        masses: dict[tuple[float, float], np.ndarray] = {}
-        for bw in sorted({b for b, _ in grid}):
-            K = self.kernel_matrix(sub, bw)
-            for b2, hl in grid:
-                if b2 != bw:
-                    continue
-                W = np.column_stack([self._source_weights(_day_number(
-                    pd.DatetimeIndex([o]))[0], hl) for o in origins])
-                masses[(bw, hl)] = np.asarray(K @ W)
-        for bw, hl in grid:
-            M = masses[(bw, hl)]
-            ll, br = [], []
-            for j in range(len(origins)):
-                others = [i for i in range(len(origins)) if i != j] or [j]
-                a, b = _fit_scale(M[:, others].ravel(order="F"),
-                                  np.tile(length_km, len(others)),
-                                  lab[:, others].ravel(order="F"), tau, fixed_b)
-                mu = (a * M[:, j] + b * length_km) * tau
-                ll.append(_loglik(lab[:, j], mu).mean())
-                br.append(np.mean((-np.expm1(-mu) - lab[:, j]) ** 2))
-            a, b = _fit_scale(M.ravel(order="F"), np.tile(length_km, len(origins)),
-                              lab.ravel(order="F"), tau, fixed_b)
-            rows.append({"bandwidth_km": bw, "half_life_days": hl,
-                         "cv_loglik": float(np.mean(ll)), "cv_brier": float(np.mean(br)),
-                         "scale": a, "baseline_rate_per_km_yr": b})
-        scores = pd.DataFrame(rows)
-        best = scores.sort_values(["cv_loglik", "bandwidth_km", "half_life_days"],
-                                  ascending=[False, True, True], kind="stable").iloc[0]
-        self.cv_scores_ = scores
-        self.bandwidth_km_ = float(best["bandwidth_km"])
-        self.half_life_days_ = float(best["half_life_days"])
-        self.scale_ = float(best["scale"])
-        self.baseline_rate_per_km_yr_ = float(best["baseline_rate_per_km_yr"])
-        logger.info("hazard model: bandwidth %.0f km, half-life %.0f days, scale %.3g, "
-                    "background %.3g /km/yr (%d origins)", self.bandwidth_km_,
-                    self.half_life_days_, self.scale_, self.baseline_rate_per_km_yr_,
-                    len(origins))
-
     # -- predict -------------------------------------------------------------------------
-    def raw_hazard(self, G: nx.MultiDiGraph, *, n_jobs: int | None = None) -> pd.Series:
-        """Kernel mass ``M_e`` of every edge at ``as_of_`` (before scale and background)."""
-        self._check_fitted()
+    def _logistic(self, Z: np.ndarray) -> np.ndarray:
+        return expit(self.intercept_ + Z @ self.coef_)
+
+    def _standardised(self, lines: Polylines, length_km: np.ndarray, *,
+                      incident_counts: np.ndarray | None = None) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        space = feature_space(lines, length_km, self.history_, radius_km=float(self.radius_km),
+                              precision_spread=self.precision_spread, kernel=self.kernel)
+        day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
+        X = space.at(day, counts=incident_counts)
+        return (X - self.feature_mean_) / self.feature_scale_
+
+    def predict_lines(self, lines: Polylines, length_km: np.ndarray, *,
+                      incident_counts: np.ndarray | None = None) -> np.ndarray:
+        """``P_e`` over ``horizon_days_`` for polylines (km) of the given road lengths.
+
+        ``incident_counts`` optionally multiplies each training incident (a bootstrap
+        resample of the history, one count per incident in ``history_``)."""
+        return self._logistic(self._standardised(lines, np.asarray(length_km, float),
+                                                 incident_counts=incident_counts))
+
+    def predict_proba(self, G: nx.MultiDiGraph) -> pd.Series:
+        """``P_e``: probability of a disrupting incident over ``horizon_days_``, per edge
+        ``(u, v, key)``."""
         el = edge_lines(G)
-        return pd.Series(self._mass(el.lines, n_jobs=n_jobs), index=el.index,
-                         name="raw_hazard")
+        return pd.Series(self.predict_lines(el.lines, el.length_km), index=el.index,
+                         name="p_disrupt")
 
-    def _mass(self, lines: Polylines, *, n_jobs: int | None = None) -> np.ndarray:
-        day = _day_number(pd.DatetimeIndex([self.as_of_]))[0]
-        w = self._source_weights(day, self.half_life_days_)
-        h = spread_km(self.source_precision_km_, self.bandwidth_km_, self.precision_spread)
-        return kernel_sum(lines, self.source_x_, self.source_y_, w, h, self.bandwidth_km_,
-                          kernel=self.kernel, n_jobs=n_jobs)
+    def predict_rate(self, G: nx.MultiDiGraph) -> pd.Series:
+        """``rate_per_km_yr = -ln(1 - P_e) / (L_e * horizon_days_ / 365.25)`` per edge."""
+        el = edge_lines(G)
+        p = self.predict_lines(el.lines, el.length_km)
+        return pd.Series(self.rate_from_p(p, el.length_km), index=el.index,
+                         name="rate_per_km_yr")
 
-    def rate_from_mass(self, mass: np.ndarray, length_km: np.ndarray) -> np.ndarray:
-        """``rate_per_km_yr = (scale * M + background * L) / L``."""
-        self._check_fitted()
-        return (self.scale_ * np.asarray(mass) + self.baseline_rate_per_km_yr_
-                * np.asarray(length_km)) / np.asarray(length_km)
+    def rate_from_p(self, p: np.ndarray, length_km: np.ndarray) -> np.ndarray:
+        """Rate per km per year equivalent to ``p`` over the model's horizon."""
+        check_is_fitted(self, "coef_")
+        mu = -np.log1p(-np.clip(np.asarray(p, float), 0.0, 1.0 - 1e-12))
+        return mu / (np.asarray(length_km, float) * self.horizon_days_ / DAYS_PER_YEAR)
 
-    def predict_rate(self, G: nx.MultiDiGraph, *, n_jobs: int | None = None) -> pd.Series:
-        """Rate of disrupting incidents per km per year on every edge of ``G``.
+    def contributions(self, G: nx.MultiDiGraph) -> pd.DataFrame:
+        """Per-edge contributions to the log-odds of ``P_e``: ``coef_j * z_j`` for every
+        standardised feature ``z_j`` (zero at the training mean), plus ``intercept``;
+        the row sum is ``logit(P_e)``."""
+        el = edge_lines(G)
+        Z = self._standardised(el.lines, el.length_km)
+        frame = pd.DataFrame(Z * self.coef_, index=el.index, columns=self.feature_names_)
+        frame.insert(0, "intercept", self.intercept_)
+        return frame
 
-        Returns
-        -------
-        pandas.Series
-            ``rate_per_km_yr`` indexed by ``(u, v, key)``.
+    def route_probability(self, mu: np.ndarray | float, length_km: np.ndarray | float,
+                          share: np.ndarray | float) -> np.ndarray:
+        """Calibrated probability that a route is disrupted over ``horizon_days_``.
+
+        Parameters
+        ----------
+        mu
+            ``sum_e -ln(1 - P_e)`` over the route's pieces (the independence view).
+        length_km
+            Road length of the route.
+        share
+            Share of the route's previous windows in which it was disrupted
+            (:meth:`route_history_share`).
         """
-        self._check_fitted()
-        el = edge_lines(G)
-        rate = self.rate_from_mass(self._mass(el.lines, n_jobs=n_jobs), el.length_km)
-        return pd.Series(rate, index=el.index, name="rate_per_km_yr")
+        check_is_fitted(self, "route_coef_")
+        return cal.route_probability(self.route_coef_, mu, length_km, share)
+
+    def route_history_share(self, lines: Polylines, length_km: np.ndarray) -> float:
+        """Share of the :func:`~routerisk.model.calibration.n_prior_windows` windows before
+        ``as_of_`` in which a violent incident lay within ``radius_km`` of the route made of
+        ``lines``."""
+        check_is_fitted(self, "coef_")
+        space = feature_space(lines, np.asarray(length_km, float), self.history_,
+                              radius_km=float(self.radius_km),
+                              precision_spread=self.precision_spread, kernel=self.kernel)
+        day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
+        T = self.horizon_days_
+        hits = [space.labels(day - k * T, day - (k - 1) * T).max(initial=0)
+                for k in range(1, cal.n_prior_windows(T) + 1)]
+        return float(np.mean(hits))
 
     def params_used(self) -> dict[str, Any]:
-        """The fitted hyper-parameters as plain values (for reports and JSON)."""
-        self._check_fitted()
+        """The fitted parameters as plain values (for reports and JSON)."""
+        check_is_fitted(self, "coef_")
         return {
-            "as_of": self.as_of_.date().isoformat(),
-            "bandwidth_km": self.bandwidth_km_, "half_life_days": self.half_life_days_,
-            "scale": self.scale_, "baseline_rate_per_km_yr": self.baseline_rate_per_km_yr_,
-            "kernel": self.kernel, "precision_spread": self.precision_spread,
+            "as_of": self.as_of_.date().isoformat(), "horizon_days": self.horizon_days_,
+            "link": "logistic (L2)", "C": float(self.C), "radius_km": float(self.radius_km),
+            "intercept": self.intercept_,
+            "coef": dict(zip(self.feature_names_, map(float, self.coef_), strict=True)),
+            "route_calibration": [float(c) for c in self.route_coef_],
+            "route_calibration_basis": self.route_calibration_basis_,
             "severity": self.severity if isinstance(self.severity, str) else "custom",
-            "radius_km": self.radius_km, "n_incidents": self.n_incidents_,
-            "n_ignored_after_as_of": self.n_ignored_after_as_of_,
-            "cv_origins": [o.date().isoformat() for o in self.cv_origins_],
+            "n_incidents": self.n_incidents_, "n_ignored_after_as_of": self.n_ignored_after_as_of_,
+            "train_origins": list(self.train_origins_),
+            "n_windows_skipped_uncovered": self.n_windows_skipped_uncovered_,
+            "coverage": list(self.coverage_), "train_positive_rate": self.train_positive_rate_,
+            "fitted_outside_coverage": self.fitted_outside_coverage_,
         }
 
+    # -- state ---------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """The fitted model as JSON-able values and numpy arrays (no pickle).
 
-def _window_labels(lines: Polylines, model: HazardModel, origins: list[pd.Timestamp],
-                   horizon: pd.Timedelta) -> np.ndarray:
-    """1 where a violent training incident of the window lies within ``radius_km``."""
-    lab = np.zeros((lines.n, len(origins)))
-    viol = np.flatnonzero(model.incident_violent_)
-    if len(viol) == 0:
-        return lab
-    src = np.unique(model.incident_source_[viol])
-    pi, li, _ = pairs_within(lines, model.source_x_[src], model.source_y_[src],
-                             float(model.radius_km))
-    near = sp.csr_matrix((np.ones(len(pi)), (src[pi], li)),
-                         shape=(len(model.source_x_), lines.n))
-    for j, o in enumerate(origins):
-        o_day, e_day = _day_number(pd.DatetimeIndex([o, o + horizon]))
-        inwin = viol[(model.incident_day_[viol] >= o_day) & (model.incident_day_[viol] < e_day)]
-        hit = np.zeros(len(model.source_x_))
-        hit[np.unique(model.incident_source_[inwin])] = 1.0
-        lab[:, j] = (near.T @ hit) > 0
-    return lab
+        Keys: ``params`` (constructor parameters), ``fitted`` (scalars and lists), and one
+        ``array.<name>`` key per numpy array (the incident history as
+        ``array.history.<field>``): the JSON-able values and the arrays can be split by type
+        and stored apart (:mod:`routerisk.model.persist`).
+        """
+        check_is_fitted(self, "coef_")
+        if not isinstance(self.severity, str):
+            raise SpecError("get_state: only the named severities ('default', 'uniform') "
+                            "can be stored")
+        arrays = {f"array.{n}": np.asarray(getattr(self, n)) for n in _STATE_ARRAYS}
+        for f in _HISTORY_FIELDS:
+            arrays[f"array.history.{f}"] = np.asarray(getattr(self.history_, f))
+        fitted = {
+            "as_of": self.as_of_.date().isoformat(), "horizon_days": self.horizon_days_,
+            "intercept": self.intercept_, "feature_names": list(self.feature_names_),
+            "n_incidents": self.n_incidents_,
+            "n_ignored_after_as_of": self.n_ignored_after_as_of_,
+            "train_origins": list(self.train_origins_),
+            "n_windows_skipped_uncovered": self.n_windows_skipped_uncovered_,
+            "coverage": list(self.coverage_), "train_positive_rate": self.train_positive_rate_,
+            "route_calibration_basis": self.route_calibration_basis_,
+            "fitted_outside_coverage": self.fitted_outside_coverage_,
+        }
+        params = {k: (int(v) if isinstance(v, np.integer) else v)
+                  for k, v in self.get_params().items()}
+        return {"params": params, "fitted": fitted, **arrays}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> HazardModel:
+        """A fitted model from :meth:`get_state` output (identical predictions)."""
+        try:
+            model = cls(**state["params"])
+            f = state["fitted"]
+            for n in _STATE_ARRAYS:
+                setattr(model, n, np.asarray(state[f"array.{n}"], float))
+            model.history_ = IncidentHistory(**{
+                k: np.asarray(state[f"array.history.{k}"]) for k in _HISTORY_FIELDS})
+            model.intercept_ = float(f["intercept"])
+            model.feature_names_ = list(f["feature_names"])
+            model.as_of_ = pd.Timestamp(f["as_of"])
+            model.horizon_days_ = int(f["horizon_days"])
+            model.n_incidents_ = int(f["n_incidents"])
+            model.n_ignored_after_as_of_ = int(f["n_ignored_after_as_of"])
+            model.train_origins_ = list(f["train_origins"])
+            model.n_windows_skipped_uncovered_ = int(f["n_windows_skipped_uncovered"])
+            model.coverage_ = list(f["coverage"])
+            model.train_positive_rate_ = float(f["train_positive_rate"])
+            model.route_calibration_basis_ = str(f["route_calibration_basis"])
+            model.fitted_outside_coverage_ = bool(f["fitted_outside_coverage"])
+        except (KeyError, TypeError) as exc:
+            raise SpecError(f"HazardModel.from_state: malformed state ({exc})") from exc
+        model._check_params()
+        if len(model.coef_) != len(model.feature_names_):
+            raise SpecError("HazardModel.from_state: coef_ and feature_names differ in length")
+        return model
 
 
-def _loglik(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Log-likelihood of "at least one incident" (y=1) or none (y=0) given Poisson mean mu."""
-    mu = np.maximum(mu, 1e-12)
-    return np.where(y > 0, np.log(-np.expm1(-mu)), -mu)
-
-
-def _fit_scale(M: np.ndarray, L: np.ndarray, y: np.ndarray, tau: float,
-               fixed_b: float | None) -> tuple[float, float]:
-    """Maximise the censored Poisson log-likelihood over scale a >= 0 and background b >= 0."""
-    if y.sum() == 0:
-        return 0.0, 0.0 if fixed_b is None else float(fixed_b)
-    a0 = max(y.mean() / max(tau * M.mean(), 1e-12), 1e-9) / 2
-    b0 = max(y.mean() / max(tau * L.mean(), 1e-12), 1e-9) / 2
-
-    def unpack(theta):
-        a = math.exp(min(max(theta[0], -40.0), 20.0))
-        b = math.exp(min(max(theta[1], -40.0), 20.0)) if fixed_b is None else float(fixed_b)
-        return a, b
-
-    def nll(theta):
-        a, b = unpack(theta)
-        mu = np.maximum((a * M + b * L) * tau, 1e-12)
-        ll = _loglik(y, mu)
-        dmu = np.where(y > 0, 1.0 / np.expm1(np.minimum(mu, 700.0)), -1.0)
-        grad = [-(dmu * tau * a * M).sum()]
-        grad.append(-(dmu * tau * b * L).sum() if fixed_b is None else 0.0)
-        return -ll.sum(), np.asarray(grad)
-
-    theta0 = np.log([a0, b0 if fixed_b is None else 1.0])
-    # BFGS in log space (L-BFGS-B's Fortran core is oddly slow here); clipped exponents
-    import scipy.optimize  # fit only: applying a saved model does not pay for this import
-
-    res = scipy.optimize.minimize(nll, theta0, jac=True, method="BFGS",
-                                  options={"gtol": 1e-8, "maxiter": 200})
-    a, b = unpack(res.x)
-    return float(a), float(b)
-
+def _iso(day: float) -> str:
+    return pd.Timestamp(np.datetime64(int(round(day)), "D")).date().isoformat()

@@ -34,8 +34,7 @@ class EdgeLines:
     def undirected_lines(self) -> tuple[Polylines, np.ndarray]:
         """The polylines of :meth:`undirected` and their road lengths (km), in that order."""
         und = self.undirected()
-        return (Polylines.from_arrays(*_subset_vertices(self.lines, und), len(und)),
-                self.length_km[und])
+        return subset_lines(self.lines, und), self.length_km[und]
 
 
 def undirected_positions(index: Iterable[tuple[Any, Any, Any]]) -> np.ndarray:
@@ -85,6 +84,11 @@ def edge_lines(G: nx.MultiDiGraph) -> EdgeLines:
     length_km = np.maximum(length_km, 1e-3)      # a zero-length edge still has 1 m
     index = pd.MultiIndex.from_tuples(keys, names=["u", "v", "key"])
     return EdgeLines(index, lines, length_km)
+
+
+def subset_lines(lines: Polylines, keep: np.ndarray) -> Polylines:
+    """The polylines at positions ``keep``, in that order."""
+    return Polylines.from_arrays(*_subset_vertices(lines, np.asarray(keep)), len(keep))
 
 
 def _subset_vertices(lines: Polylines, keep: np.ndarray):

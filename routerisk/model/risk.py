@@ -4,14 +4,11 @@ The algebra (docs/model.md):
 
 - segment ``e``: ``mu_e = rate_per_km_yr_e * L_e * T / 365.25`` expected disrupting
   incidents over ``T`` days and ``p_e = 1 - exp(-mu_e)``;
-- route: ``mu = sum mu_e`` and ``P(route disrupted) = 1 - exp(-mu) = 1 - prod(1 - p_e)``.
-
-The route formula assumes segments are disrupted independently. They are not: attacks
-cluster in time and place, and one incident near the joint of two pieces disrupts both.
-Summing ``mu_e`` therefore *over*-counts incidents near joints (a conservative bias) and
-ignores clustering in time (which makes several incidents on one route in one window more
-likely than Poisson, so ``P`` is again too high for a given ``mu``). The backtest measures
-how wrong the route formula is on real routes (:func:`routerisk.backtest.route_backtest`)."""
+- route: ``mu = sum mu_e``; the independence formula ``1 - exp(-mu) = 1 - prod(1 - p_e)``
+  is reported as ``p_independent``, and ``p_disrupt`` is the model's calibrated route
+  probability (:mod:`routerisk.model.calibration`), which accounts for pieces failing
+  together (one incident near a joint disrupts two pieces; attacks cluster in time and
+  place)."""
 
 from __future__ import annotations
 
@@ -22,22 +19,26 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, RouteRiskError, SpecError
 from routerisk.model.hazard import HazardModel
 from routerisk.model.kernels import DAYS_PER_YEAR
-from routerisk.model.lines import EdgeLines, edge_lines
+from routerisk.model.lines import edge_lines, subset_lines
 from routerisk.network.nodes import path_edges
 
 
-def _check_horizon(horizon_days: float) -> float:
-    if not (isinstance(horizon_days, (int, float)) and horizon_days > 0):
-        raise SpecError(f"horizon_days must be a positive number; got {horizon_days!r}")
-    return float(horizon_days)
+def _model_horizon(model: HazardModel, horizon_days: float | None) -> float:
+    check_is_fitted(model, "coef_")
+    if horizon_days is not None and float(horizon_days) != float(model.horizon_days_):
+        raise SpecError(f"the hazard model is fitted for {model.horizon_days_} days, not "
+                        f"{horizon_days:g}: fit one with HazardModel(horizon_days="
+                        f"{horizon_days:g}) (routerisk.model.build.fit_model)")
+    return float(model.horizon_days_)
 
 
-def segment_risk(G: nx.MultiDiGraph, model: HazardModel, *, horizon_days: float = 30,
-                 write: bool = True) -> pd.DataFrame:
+def segment_risk(G: nx.MultiDiGraph, model: HazardModel, *, horizon_days: float | None = None,
+                 write: bool = False) -> pd.DataFrame:
     """Risk of every edge of ``G`` over ``horizon_days``.
 
     Parameters
@@ -45,12 +46,13 @@ def segment_risk(G: nx.MultiDiGraph, model: HazardModel, *, horizon_days: float 
     G
         Road graph (EPSG:4326, edge ``length`` in m, ``geometry`` LineStrings).
     model
-        A fitted :class:`~routerisk.hazard.HazardModel`.
+        A fitted :class:`~routerisk.model.hazard.HazardModel`.
     horizon_days
-        Horizon ``T`` in days.
+        Horizon ``T`` in days; must be the model's (default: the model's).
     write
-        Also write ``length_m``, ``rate_per_km_yr``, ``mu``, ``p_disrupt`` onto the edges
-        and ``G.graph["risk_horizon_days"]`` (default true).
+        Also write ``length_m``, ``rate_per_km_yr``, ``mu``, ``p_disrupt`` onto the edges,
+        and ``risk_horizon_days``, ``risk_as_of`` and ``route_calibration`` onto
+        ``G.graph`` (default false: ``G`` is left unchanged).
 
     Returns
     -------
@@ -58,18 +60,13 @@ def segment_risk(G: nx.MultiDiGraph, model: HazardModel, *, horizon_days: float 
         Indexed by ``(u, v, key)``, columns ``length_m``, ``rate_per_km_yr``, ``mu``
         (expected disrupting incidents over the horizon) and ``p_disrupt``.
     """
-    horizon = _check_horizon(horizon_days)
+    horizon = _model_horizon(model, horizon_days)
     el = edge_lines(G)
-    rate = model.predict_rate(G).to_numpy()
-    return _write(G, el, rate, horizon, write)
-
-
-def _write(G: nx.MultiDiGraph, el: EdgeLines, rate: np.ndarray, horizon: float,
-           write: bool) -> pd.DataFrame:
-    length_m = el.length_km * 1000.0
-    mu = rate * el.length_km * horizon / DAYS_PER_YEAR
-    frame = pd.DataFrame({"length_m": length_m, "rate_per_km_yr": rate, "mu": mu,
-                          "p_disrupt": -np.expm1(-mu)}, index=el.index)
+    p = model.predict_lines(el.lines, el.length_km)
+    mu = -np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12))
+    frame = pd.DataFrame({"length_m": el.length_km * 1000.0,
+                          "rate_per_km_yr": model.rate_from_p(p, el.length_km), "mu": mu,
+                          "p_disrupt": p}, index=el.index)
     if write:
         for (u, v, k), row in zip(el.index, frame.itertuples(index=False), strict=True):
             data = G.edges[u, v, k]
@@ -77,6 +74,8 @@ def _write(G: nx.MultiDiGraph, el: EdgeLines, rate: np.ndarray, horizon: float,
             data["mu"] = float(row.mu)
             data["p_disrupt"] = float(row.p_disrupt)
         G.graph["risk_horizon_days"] = horizon
+        G.graph["risk_as_of"] = model.as_of_.date().isoformat()
+        G.graph["route_calibration"] = [float(c) for c in model.route_coef_]
     return frame
 
 
@@ -89,7 +88,9 @@ class RouteRisk:
     horizon_days
         The horizon ``T`` (days).
     p_disrupt
-        ``P(route disrupted) = 1 - exp(-mu)`` (segments assumed independent).
+        ``P(route disrupted)``, the model's calibrated route probability.
+    p_independent
+        ``1 - exp(-mu) = 1 - prod(1 - p_e)`` (pieces assumed independent; too high).
     mu
         Expected disrupting incidents along the route over the horizon.
     p_interval
@@ -110,6 +111,7 @@ class RouteRisk:
 
     horizon_days: float
     p_disrupt: float
+    p_independent: float
     mu: float
     p_interval: tuple[float, float]
     mu_interval: tuple[float, float]
@@ -121,15 +123,17 @@ class RouteRisk:
     def to_dict(self) -> dict[str, Any]:
         """Plain-value dict (for JSON)."""
         return {
-            "horizon_days": self.horizon_days, "p_disrupt": self.p_disrupt, "mu": self.mu,
+            "horizon_days": self.horizon_days, "p_disrupt": self.p_disrupt,
+            "p_independent": self.p_independent, "mu": self.mu,
             "p_interval": list(self.p_interval), "mu_interval": list(self.mu_interval),
             "interval_level": self.level, "length_km": self.length_km,
             "top_segments": self.top_segments.to_dict(orient="records"),
         }
 
 
-def _route_steps(G: nx.MultiDiGraph, path_nodes: Sequence[Any]) -> list[tuple[Any, Any, Any]]:
-    """The ``(u, v, key)`` of each step of a node path (the parallel edge of least length).
+def _route_steps(G: nx.MultiDiGraph, path_nodes: Sequence[Any], weight: str
+                 ) -> list[tuple[Any, Any, Any]]:
+    """The ``(u, v, key)`` of each step of a node path, as routed by ``weight``.
 
     Raises
     ------
@@ -147,34 +151,35 @@ def _route_steps(G: nx.MultiDiGraph, path_nodes: Sequence[Any]) -> list[tuple[An
     for u, v in zip(nodes[:-1], nodes[1:], strict=True):
         if not G.has_edge(u, v):
             raise NoRouteError(f"no edge from node {u!r} to node {v!r}")
-    return path_edges(G, nodes, weight="length")
+    return path_edges(G, nodes, weight=weight)
 
 
 def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
                model: HazardModel | None = None, horizon_days: float | None = None,
-               n_boot: int = 200, level: float = 0.9, n_top: int = 10,
-               random_state: int | None = 0) -> RouteRisk:
+               weight: str = "travel_time", n_boot: int = 200, level: float = 0.9,
+               n_top: int = 10, random_state: int | None = 0) -> RouteRisk:
     """Risk that a route is disrupted over the horizon.
 
-    With a fitted ``model`` the segment rates are computed for the route's edges and the
-    interval comes from ``n_boot`` bootstrap resamples of the model's training incidents
-    (hyper-parameters, scale and background fixed; only the incident sample varies).
-    Without a model the edge attributes written by :func:`segment_risk` are used and the
-    horizon is ``G.graph["risk_horizon_days"]``; there is then no interval.
-
-    Segments are assumed to be disrupted independently (``P = 1 - prod(1 - p_e)``); see
-    the module docstring for why that is conservative and the backtest for how much.
+    With a fitted ``model`` the pieces' probabilities are computed for the route's edges
+    and the interval comes from ``n_boot`` bootstrap resamples of the model's training
+    incidents (coefficients fixed; only the incident sample varies). Without a model the
+    edge attributes written by ``segment_risk(..., write=True)`` are used and there is no
+    interval, and ``p_disrupt`` is the independence formula (no incident history to
+    calibrate with).
 
     Parameters
     ----------
     G
         Road graph.
     path_nodes
-        The route as a list of nodes (parallel edges: the shortest ``length`` is taken).
+        The route as a list of nodes.
     model
         A fitted hazard model, or ``None`` to use the risk already on the edges.
     horizon_days
-        Horizon in days (default 30 with a model).
+        Horizon in days; with a model it must be the model's (default).
+    weight
+        The edge weight the route was found with: between two nodes the parallel edge
+        that is lightest by it is the one travelled (default ``travel_time``).
     n_boot
         Bootstrap replicates (0: no interval).
     level
@@ -184,50 +189,52 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
     random_state
         Seed of the bootstrap.
     """
-    steps = _route_steps(G, path_nodes)
-    sub = nx.MultiDiGraph()
-    sub.graph.update(G.graph)
-    for u, v, k in steps:
-        sub.add_node(u, **G.nodes[u])
-        sub.add_node(v, **G.nodes[v])
-        sub.add_edge(u, v, k, **G.edges[u, v, k])
+    steps = _route_steps(G, path_nodes, weight)
+    sub = edge_subgraph(G, steps)
     el = edge_lines(sub)
     order = [el.index.get_loc(s) for s in steps]
+    lines = subset_lines(el.lines, np.asarray(order))
     length_km = el.length_km[order]
     lo = hi = mlo = mhi = float("nan")
+    L = float(length_km.sum())
     if model is not None:
-        horizon = _check_horizon(30 if horizon_days is None else horizon_days)
-        model._check_fitted()
-        K = model.kernel_matrix(el.lines)[order]
-        day = float(pd.DatetimeIndex([model.as_of_]).as_unit("ns").asi8[0] / 86_400e9)
-        base_w = model._source_weights(day, model.half_life_days_)
-        rate = model.rate_from_mass(np.asarray(K @ base_w), length_km)
+        horizon = _model_horizon(model, horizon_days)
+        p = model.predict_lines(lines, length_km)
+        share = model.route_history_share(lines, length_km)
         if n_boot > 0 and model.n_incidents_ > 0:
             rng = np.random.default_rng(random_state)
             n = model.n_incidents_
-            mus = np.empty(n_boot)
+            mus, ps = np.empty(n_boot), np.empty(n_boot)
             for b in range(n_boot):
                 counts = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-                w = model._source_weights(day, model.half_life_days_, counts=counts)
-                r = model.rate_from_mass(np.asarray(K @ w), length_km)
-                mus[b] = float((r * length_km).sum() * horizon / DAYS_PER_YEAR)
+                pb = model.predict_lines(lines, length_km, incident_counts=counts)
+                mus[b] = float(-np.log1p(-np.clip(pb, 0, 1 - 1e-12)).sum())
+                ps[b] = float(model.route_probability(mus[b], L, share)[0])
             q = [(1 - level) / 2, 1 - (1 - level) / 2]
             mlo, mhi = (float(v) for v in np.quantile(mus, q))
-            lo, hi = float(-np.expm1(-mlo)), float(-np.expm1(-mhi))
+            lo, hi = (float(v) for v in np.quantile(ps, q))
+        mu_e = -np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12))
+        rate = model.rate_from_p(p, length_km)
+        mu = float(mu_e.sum())
+        p_route = float(model.route_probability(mu, L, share)[0])
     else:
         if "risk_horizon_days" not in G.graph:
             raise RouteRiskError("no hazard model given and no segment risk on the graph: "
-                                 "call segment_risk(G, model) first or pass model=")
+                                 "call segment_risk(G, model, write=True) first or pass "
+                                 "model=")
         horizon = float(G.graph["risk_horizon_days"])
         if horizon_days is not None and float(horizon_days) != horizon:
             raise SpecError(f"the graph holds risk for {horizon:g} days, not {horizon_days}")
         rate = np.array([G.edges[s].get("rate_per_km_yr", np.nan) for s in steps], float)
         if np.isnan(rate).any():
             raise RouteRiskError("some route edges have no 'rate_per_km_yr': run "
-                                 "segment_risk on this graph first")
-    mu_e = rate * length_km * horizon / DAYS_PER_YEAR
+                                 "segment_risk(..., write=True) on this graph first")
+        mu_e = rate * length_km * horizon / DAYS_PER_YEAR
+        mu = float(mu_e.sum())
+        # the graph carries no incident history for the route-level term of the
+        # calibration: the independence formula (an upper bound) is what is left
+        p_route = float(-np.expm1(-mu))
     km_from_start = np.concatenate([[0.0], np.cumsum(length_km)[:-1]])
-    mu = float(mu_e.sum())
     segs = pd.DataFrame({
         "u": [s[0] for s in steps], "v": [s[1] for s in steps],
         "key": [s[2] for s in steps], "km_from_start": km_from_start,
@@ -236,7 +243,19 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
     })
     top = segs.sort_values(["mu", "km_from_start"], ascending=[False, True],
                            kind="stable").head(n_top).reset_index(drop=True)
-    return RouteRisk(horizon_days=horizon, p_disrupt=float(-np.expm1(-mu)), mu=mu,
+    return RouteRisk(horizon_days=horizon, p_disrupt=p_route,
+                     p_independent=float(-np.expm1(-mu)), mu=mu,
                      p_interval=(lo, hi), mu_interval=(mlo, mhi), level=level,
-                     length_km=float(length_km.sum()), segments=segs, top_segments=top)
+                     length_km=L, segments=segs, top_segments=top)
 
+
+def edge_subgraph(G: nx.MultiDiGraph, edges: Sequence[tuple[Any, Any, Any]]
+                  ) -> nx.MultiDiGraph:
+    """A new graph holding just ``edges`` (with their nodes and attributes)."""
+    sub = nx.MultiDiGraph()
+    sub.graph.update(G.graph)
+    for u, v, k in edges:
+        sub.add_node(u, **G.nodes[u])
+        sub.add_node(v, **G.nodes[v])
+        sub.add_edge(u, v, k, **G.edges[u, v, k])
+    return sub

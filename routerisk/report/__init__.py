@@ -186,7 +186,8 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
     missing: list[str] = []
 
     from routerisk.incidents.io import check_as_of
-    from routerisk.model.hazard import HazardModel
+    from routerisk.model.build import fit_model
+    from routerisk.model.features import MASS_BANDWIDTHS_KM, MASS_HALF_LIVES_DAYS
     from routerisk.model.risk import segment_risk
     from routerisk.network.io import default_network_path, load_any_graph, load_study_network
 
@@ -197,17 +198,18 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
         inc.frame["notes"] = None
     if model is None:
         check_as_of(inc.frame, as_of)
-        model = timer.run("hazard fit", HazardModel().fit, inc.frame, as_of=as_of,
-                          G=load_study_network())
+        model = timer.run("hazard fit", fit_model, inc.frame, as_of=as_of,
+                          horizon_days=horizon_days, G=load_study_network())
     as_of_ts = model.as_of_
     as_of_txt = as_of_ts.date().isoformat()
     cov = timer.run("coverage", g.gather_coverage, inc.frame, as_of_ts)
     if cov.note.warning:
         log.warning("warning: %s", cov.note.warning)
-    risk = timer.run("segment risk", segment_risk, G, model, horizon_days=horizon_days)
+    risk = timer.run("segment risk", segment_risk, G, model, horizon_days=horizon_days,
+                     write=True)
     segments = timer.run("segment table", g.segment_frame, G, risk)
-    reach_km = 3.0 * float(model.bandwidth_km_)
-    window_days = 4.0 * float(model.half_life_days_)
+    reach_km = 3.0 * float(min(MASS_BANDWIDTHS_KM))
+    window_days = float(max(MASS_HALF_LIVES_DAYS))
     contrib = timer.run("contributing incidents", g.contributing_incidents, segments,
                         inc.frame, as_of=as_of_ts, reach_km=reach_km, window_days=window_days)
     segments = segments.join(contrib)
@@ -263,7 +265,10 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
     bounds = _orient.opening_bounds(corridor_gdf, map_segments)
 
     # comparison with a previous report -------------------------------------------------
-    params = {"as_of": as_of_txt, "horizon_days": horizon_days, **model.params_used(),
+    used = model.params_used()
+    coef = used.pop("coef")
+    params = {"as_of": as_of_txt, "horizon_days": horizon_days, **used,
+              **{f"coefficient: {k}": v for k, v in coef.items()},
               "contributing incidents: reach (km)": reach_km,
               "contributing incidents: window (days)": window_days}
     summary = _compare.report_summary(
@@ -345,7 +350,7 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
     file_list = _tables.file_list(files, pdf=chromium is not None)
     prov_sec = s.provenance_section(
         incident_files=inc.files, merged=inc.merged_duplicates, n_incidents=len(inc.frame),
-        params=params, cv_scores=getattr(model, "cv_scores_", None), as_of=as_of_txt,
+        params=params, cv_scores=None, as_of=as_of_txt,
         horizon_days=horizon_days, network=network_path,
         network_summary=f"{G.number_of_nodes():,} nodes, {G.number_of_edges():,} directed "
                         f"road pieces of at most 10 km, "

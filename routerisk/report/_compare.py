@@ -242,7 +242,8 @@ def _period_changes(prev: Mapping, now: Mapping) -> list[str]:
 
 
 #: Model fields that change with every run and are reported elsewhere.
-_VOLATILE = {"as_of", "horizon_days", "n_incidents", "n_ignored_after_as_of", "cv_origins"}
+_VOLATILE = {"as_of", "horizon_days", "n_incidents", "n_ignored_after_as_of", "cv_origins",
+             "train_origins", "n_windows_skipped_uncovered", "coverage"}
 
 
 def _param_changes(prev: Mapping, now: Mapping) -> list[str]:

@@ -30,7 +30,6 @@ from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
-import pandas as pd
 
 from routerisk.errors import NoRouteError, SpecError
 from routerisk.network.nodes import path_nodes
@@ -333,24 +332,20 @@ def risk_network(*, as_of=None, horizon_days: float = 30, incidents=None, G=None
     """The default risk-annotated study network (a fresh copy).
 
     Loads the study network (:func:`routerisk.network.load_study_network`) unless ``G`` is
-    given, fits :class:`routerisk.hazard.HazardModel` with its defaults on ``incidents``
+    given, fits the hazard model for ``horizon_days`` (:func:`routerisk.model.build.fit_model`)
+    on ``incidents``
     (default :func:`routerisk.readers.default_incidents`) as of ``as_of`` unless a fitted
     ``model`` is given, and writes ``mu`` and ``p_disrupt`` over ``horizon_days`` on every
     edge (:func:`routerisk.risk.segment_risk`). ``G.graph["risk_as_of"]`` records the
     forecast date.
     """
-    from routerisk.model.hazard import HazardModel
+    from routerisk.model.build import fit_model
     from routerisk.model.risk import segment_risk
     from routerisk.network.io import load_study_network
 
     G = (load_study_network() if G is None else G).copy()
     if model is None:
-        if incidents is None:
-            from routerisk.incidents.io import default_incidents
-
-            incidents = default_incidents()
-        model = HazardModel().fit(incidents, as_of=as_of, G=G)
-    segment_risk(G, model, horizon_days=horizon_days)
-    G.graph["risk_as_of"] = str(pd.Timestamp(model.as_of_).date())
+        model = fit_model(incidents, as_of=as_of, horizon_days=horizon_days, G=G)
+    segment_risk(G, model, horizon_days=horizon_days, write=True)
     return G
 

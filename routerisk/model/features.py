@@ -1,0 +1,201 @@
+"""Features of road segments at a forecast origin, from the incident history before it.
+
+Every feature of a segment at day ``t`` uses only incidents dated strictly before ``t``:
+
+- ``mass_b{B}_h{H}``: ``log1p`` of the severity-weighted kernel mass
+  ``sum_i w_i * 2^(-age_i / H) * K(d_ie; h_i)`` with bandwidth ``B`` km (widened by each
+  incident's location precision) and half-life ``H`` days (:mod:`routerisk.model.kernels`);
+- ``recency_r{R}``: ``log1p`` of the days since the last violent incident within ``R`` km
+  (capped at :data:`RECENCY_CAP_DAYS` when there was none);
+- ``count_r{R}_d{D}``: ``log1p`` of the number of violent incidents within ``R`` km in the
+  last ``D`` days;
+- ``log_length_km``: the segment's road length (a longer piece has more road to be hit).
+
+The kernel and neighbour matrices depend on the places only, not on the date, so a
+:class:`FeatureSpace` computes them once and then gives the features at any number of
+origins (the fit's training origins, a rolling backtest's origins) by re-weighting."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from routerisk.geo.grid import Polylines, pairs_within
+from routerisk.geo.projection import lonlat_to_km
+from routerisk.incidents.schema import VIOLENT_TYPES
+from routerisk.model.kernels import (
+    KERNELS,
+    Severity,
+    _day_number,
+    kernel_values,
+    spread_km,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Kernel bandwidths (km) and half-lives (days) of the mass features.
+MASS_BANDWIDTHS_KM: tuple[float, ...] = (5.0, 20.0)
+MASS_HALF_LIVES_DAYS: tuple[float, ...] = (90.0, 365.0, 1460.0)
+#: Radii (km) of the recency features.
+RECENCY_RADII_KM: tuple[float, ...] = (10.0, 50.0)
+#: Windows (days) of the count features (violent incidents within ``radius_km``).
+COUNT_WINDOWS_DAYS: tuple[int, ...] = (30, 90, 365, 1095)
+#: Days since the last violent incident when there was none within reach.
+RECENCY_CAP_DAYS = 3650.0
+
+
+def feature_names(radius_km: float = 10.0) -> list[str]:
+    """Names of the feature columns, in order."""
+    names = [f"mass_b{b:g}_h{h:g}" for b in MASS_BANDWIDTHS_KM for h in MASS_HALF_LIVES_DAYS]
+    names += [f"recency_r{r:g}" for r in RECENCY_RADII_KM]
+    names += [f"count_r{radius_km:g}_d{d}" for d in COUNT_WINDOWS_DAYS]
+    names.append("log_length_km")
+    return names
+
+
+@dataclass
+class IncidentHistory:
+    """The incident history as arrays: one kernel source per distinct place and precision.
+
+    All arrays are plain numbers (no pandas objects), so the history can be stored as JSON
+    plus numpy arrays.
+    """
+
+    source_x: np.ndarray             #: km, azimuthal equidistant projection of the area
+    source_y: np.ndarray
+    source_precision_km: np.ndarray
+    incident_source: np.ndarray      #: source of every incident (int)
+    incident_day: np.ndarray         #: days since 1970-01-01 (float)
+    incident_weight: np.ndarray      #: severity weight
+    incident_violent: np.ndarray     #: bool
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, severity: Severity) -> IncidentHistory:
+        """Arrays of a validated incident frame (see :func:`kernels.validate_incidents`)."""
+        x, y = lonlat_to_km(df["longitude"].to_numpy(float), df["latitude"].to_numpy(float))
+        prec = df["location_precision_km"].to_numpy(float)
+        key = pd.DataFrame({"x": np.round(x, 6), "y": np.round(y, 6), "p": prec})
+        codes = key.groupby(["x", "y", "p"], sort=True).ngroup().to_numpy(np.int64)
+        uniq = key.drop_duplicates().sort_values(["x", "y", "p"], kind="stable")
+        return cls(uniq["x"].to_numpy(float), uniq["y"].to_numpy(float),
+                   uniq["p"].to_numpy(float), codes, _day_number(df["date"]),
+                   np.asarray(severity.weights(df), float),
+                   df["event_type"].astype(str).isin(VIOLENT_TYPES).to_numpy(bool))
+
+    def fingerprint(self) -> str:
+        """A digest of the arrays (to reuse feature spaces built on the same history)."""
+        h = hashlib.sha1()
+        for a in (self.source_x, self.source_y, self.source_precision_km,
+                  self.incident_source, self.incident_day, self.incident_weight,
+                  self.incident_violent):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()
+
+
+class FeatureSpace:
+    """Kernel and neighbour matrices of a set of polylines against an incident history.
+
+    Parameters
+    ----------
+    lines
+        The road segments (km).
+    length_km
+        Their road lengths.
+    history
+        The incidents.
+    radius_km
+        Radius of the count features (the labelling radius).
+    precision_spread
+        Widen each kernel by the incident's location precision.
+    kernel
+        Kernel profile name (:data:`kernels.KERNELS`).
+    """
+
+    def __init__(self, lines: Polylines, length_km: np.ndarray, history: IncidentHistory, *,
+                 radius_km: float = 10.0, precision_spread: bool = True,
+                 kernel: str = "gaussian") -> None:
+        self.lines = lines
+        self.length_km = np.asarray(length_km, float)
+        self.history = history
+        self.radius_km = float(radius_km)
+        n_src = len(history.source_x)
+        self.kernels: dict[float, sp.csr_matrix] = {}
+        for bw in MASS_BANDWIDTHS_KM:
+            h = spread_km(history.source_precision_km, bw, precision_spread)
+            pi, li, d = pairs_within(lines, history.source_x, history.source_y,
+                                     KERNELS[kernel][1] * h)
+            k = kernel_values(d, h[pi], bw, kernel)
+            self.kernels[bw] = sp.csr_matrix((k, (li, pi)), shape=(lines.n, n_src))
+        self.near: dict[float, sp.csr_matrix] = {}
+        for r in sorted({*RECENCY_RADII_KM, self.radius_km}):
+            pi, li, _ = pairs_within(lines, history.source_x, history.source_y, r)
+            self.near[r] = sp.csr_matrix((np.ones(len(pi)), (li, pi)), shape=(lines.n, n_src))
+        self.names = feature_names(self.radius_km)
+
+    def at(self, day: float, *, counts: np.ndarray | None = None) -> np.ndarray:
+        """Feature matrix (n_segments, n_features) at ``day`` (days since 1970-01-01).
+
+        ``counts`` optionally multiplies every incident (a bootstrap resample).
+        """
+        hist = self.history
+        n_src = len(hist.source_x)
+        before = hist.incident_day < day
+        mult = before.astype(float) if counts is None else before * np.asarray(counts, float)
+        age = np.maximum(day - hist.incident_day, 0.0)
+        cols = []
+        for bw in MASS_BANDWIDTHS_KM:
+            for hl in MASS_HALF_LIVES_DAYS:
+                w = hist.incident_weight * np.exp(-math.log(2.0) * age / hl) * mult
+                src_w = np.bincount(hist.incident_source, weights=w, minlength=n_src)
+                cols.append(np.log1p(self.kernels[bw] @ src_w))
+        viol = hist.incident_violent & (mult > 0)
+        last = np.zeros(n_src)
+        np.maximum.at(last, hist.incident_source[viol], hist.incident_day[viol] + 1.0)
+        for r in RECENCY_RADII_KM:
+            latest = np.asarray(self.near[r].multiply(last[None, :]).max(axis=1).todense()
+                                ).ravel()
+            since = np.where(latest > 0, day - (latest - 1.0), RECENCY_CAP_DAYS)
+            cols.append(np.log1p(np.clip(since, 0.0, RECENCY_CAP_DAYS)))
+        for d in COUNT_WINDOWS_DAYS:
+            inwin = viol & (hist.incident_day >= day - d)
+            c = np.bincount(hist.incident_source[inwin], weights=mult[inwin], minlength=n_src)
+            cols.append(np.log1p(self.near[self.radius_km] @ c))
+        cols.append(np.log(self.length_km))
+        return np.column_stack(cols)
+
+    def labels(self, start_day: float, end_day: float) -> np.ndarray:
+        """1 where a violent incident dated in ``[start_day, end_day)`` lies within
+        ``radius_km`` of the segment."""
+        hist = self.history
+        sel = hist.incident_violent & (hist.incident_day >= start_day) & (
+            hist.incident_day < end_day)
+        hit = np.bincount(hist.incident_source[sel], minlength=len(hist.source_x)) > 0
+        return (self.near[self.radius_km] @ hit.astype(float) > 0).astype(int)
+
+
+_CACHE: dict[tuple, FeatureSpace] = {}
+
+
+def feature_space(lines: Polylines, length_km: np.ndarray, history: IncidentHistory, *,
+                  radius_km: float, precision_spread: bool, kernel: str) -> FeatureSpace:
+    """A :class:`FeatureSpace`, reused when the same lines and history come again (the
+    folds of a rolling backtest share their kernel matrices)."""
+    lh = hashlib.sha1()
+    for a in (lines.x, lines.y, lines.offsets, length_km):
+        lh.update(np.ascontiguousarray(a).tobytes())
+    key = (lh.hexdigest(), history.fingerprint(), float(radius_km), bool(precision_spread),
+           kernel)
+    space = _CACHE.get(key)
+    if space is None:
+        if len(_CACHE) >= 4:
+            _CACHE.pop(next(iter(_CACHE)))
+        space = FeatureSpace(lines, length_km, history, radius_km=radius_km,
+                             precision_spread=precision_spread, kernel=kernel)
+        _CACHE[key] = space
+    return space
