@@ -27,6 +27,8 @@ X-1,2019-03-02,13.4317,-6.2157,convoy_ambush,test,"{PAYLOAD_PLACE.replace('"', '
 "=HYPERLINK(""http://evil"")","{PAYLOAD_NOTES}"
 X-2,2019-05-10,12.65,-8.0,ied,test,Bamako,+cmd,{SECRET}
 X-3,2019-06-10,14.35,-3.9,clash,test,@SUM(1),army,{SECRET} again
+X-4,2017-02-14,14.49,-4.19,clash,test,Mopti,army,earlier history the model trains on
+X-5,2018-01-20,13.43,-6.26,ied,test,Segou,unknown,earlier history the model trains on
 """
 
 
@@ -81,7 +83,7 @@ def test_incident_text_in_popups_does_not_execute(crafted):
         injected = driver.execute_script("return document.querySelectorAll('img[src=\"x\"]')"
                                          ".length")
         errors = severe_console_errors(driver)
-    assert len(texts) == 3, texts
+    assert len(texts) == 5, texts
     joined = "\n".join(texts)
     assert PAYLOAD_PLACE in joined  # shown as the text it is
     assert PAYLOAD_NOTES in joined
