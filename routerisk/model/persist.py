@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from routerisk._output import jsonable
 from routerisk.errors import RouteRiskError, SpecError
 
 #: Identifies the file type; :data:`FORMAT_VERSION` is bumped on incompatible changes.
@@ -83,12 +84,12 @@ def _state_of(model) -> tuple[dict, dict[str, np.ndarray]]:
         state = dict(getter())
         arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
         plain = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
-        return {"kind": "get_state", "state": _jsonable(plain)}, arrays
+        return {"kind": "get_state", "state": jsonable(plain)}, arrays
     params = {}
     for name, value in model.get_params().items():
         if dataclasses.is_dataclass(value):
             value = {"__dataclass__": type(value).__name__, **dataclasses.asdict(value)}
-        params[name] = _jsonable(value)
+        params[name] = jsonable(value)
     attrs: dict[str, Any] = {}
     arrays: dict[str, np.ndarray] = {}
     for name, value in vars(model).items():
@@ -99,12 +100,12 @@ def _state_of(model) -> tuple[dict, dict[str, np.ndarray]]:
         elif isinstance(value, pd.Timestamp):
             attrs[name] = {"timestamp": value.isoformat()}
         elif isinstance(value, pd.DataFrame):
-            attrs[name] = {"frame": _jsonable(value.to_dict(orient="list")),
+            attrs[name] = {"frame": jsonable(value.to_dict(orient="list")),
                            "columns": list(value.columns)}
         elif isinstance(value, list) and all(isinstance(v, pd.Timestamp) for v in value):
             attrs[name] = {"timestamps": [v.isoformat() for v in value]}
         elif isinstance(value, (bool, int, float, str, np.integer, np.floating)) or value is None:
-            attrs[name] = {"value": _jsonable(value)}
+            attrs[name] = {"value": jsonable(value)}
         else:
             raise SpecError(f"cannot save fitted attribute {name} of type "
                             f"{type(value).__name__}")
@@ -139,18 +140,6 @@ def _model_from(doc: dict, arrays: Mapping[str, np.ndarray]):
     for name, arr in arrays.items():
         setattr(model, name, arr)
     return model
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return value.item()
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.isoformat()
-    return value
 
 
 # --------------------------------------------------------------------------- files
@@ -205,7 +194,7 @@ def save_model(model, path: str | os.PathLike[str], *, incidents_digest: Mapping
         "incident_files": [{"path": k, "sha256": v} for k, v in sorted(incidents_digest.items())],
         "arrays": {"file": _npz_path(p).name, "sha256": hashlib.sha256(blob).hexdigest(),
                    "names": sorted(arrays)},
-        "metadata": _jsonable(dict(metadata or {})),
+        "metadata": jsonable(dict(metadata or {})),
         "model": state,
     }
     p.parent.mkdir(parents=True, exist_ok=True)

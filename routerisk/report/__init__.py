@@ -34,10 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from routerisk._output import dumps_json, output_folder, write_text_atomic
+from routerisk._output import dumps_json, jsonable, output_folder, write_text_atomic
 from routerisk.errors import RouteRiskError, SpecError
 from routerisk.model import DEFAULT_BACKTEST_AS_OF, DEFAULT_BACKTEST_HORIZON_DAYS
 from routerisk.report import _charts, _compare, _orient, _tables
@@ -337,9 +336,9 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
                   "incident_files": json.loads(inc.files.to_json(orient="records",
                                                                  date_format="iso")),
                   "history": cov.note.to_dict(),
-                  "model": _plain(params), "assumptions": list(s.MODEL_ASSUMPTIONS)
+                  "model": jsonable(params), "assumptions": list(s.MODEL_ASSUMPTIONS)
                   + [f"{k}: {v}" for k, v in assumptions.items()], "missing": missing,
-                  "backtest": _plain(bt.to_dict()) if bt is not None else None,
+                  "backtest": jsonable(bt.to_dict()) if bt is not None else None,
                   "compared_with": None if comparison is None else {
                       "folder": comparison.previous_folder,
                       "as_of": comparison.previous_as_of},
@@ -396,18 +395,6 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
 def _version() -> str:
     from routerisk import __version__
     return __version__
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def _map_segments(segments: gpd.GeoDataFrame,

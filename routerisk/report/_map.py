@@ -22,7 +22,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from routerisk._output import fmt_percent, fmt_sig
+from routerisk._output import fmt_percent, fmt_sig, jsonable
 from routerisk.report._assets import leaflet_css, leaflet_js
 from routerisk.report._popups import bind as _bind
 
@@ -106,6 +106,12 @@ class MapFragment:
     map_id: str
 
 
+def _shown(value: object) -> object:
+    """A property value as shown in a popup: plain JSON, missing as an empty string."""
+    plain = jsonable(value)
+    return "" if plain is None else plain
+
+
 def _geojson(frame: gpd.GeoDataFrame, columns: list[str], *, precision: int = 4) -> dict:
     """A compact GeoJSON FeatureCollection (WGS84, rounded coordinates) of ``columns``."""
     gdf = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
@@ -116,7 +122,7 @@ def _geojson(frame: gpd.GeoDataFrame, columns: list[str], *, precision: int = 4)
         if col == "geometry":
             continue
         fmt = FORMATS.get(col)
-        gdf[col] = gdf[col].map(lambda v, f=fmt: _jsonable(v) if f is None or _missing(v)
+        gdf[col] = gdf[col].map(lambda v, f=fmt: _shown(v) if f is None or _missing(v)
                                 else f(v))
     data = json.loads(gdf.reset_index(drop=True).to_json(drop_id=True))
     for i, feat in enumerate(data["features"]):
@@ -142,18 +148,6 @@ FORMATS = {
     "hours": lambda x: f"{float(x):,.1f}",
     "radius_km": lambda x: f"{float(x):g}",
 }
-
-
-def _jsonable(value: object) -> object:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return ""
-    if isinstance(value, (pd.Timestamp,)):
-        return value.date().isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 #: Segment popup fields (column → label); columns not in the frame are left out.
