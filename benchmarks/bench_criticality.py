@@ -2,7 +2,7 @@
 
 Prints, on the default study network (trunk network, ≤ 10 km pieces) and the fuel-import
 routes (generalised cost): the links used by import routes, the shortest-path searches and the
-wall time of :func:`routerisk.criticality.criticality`, against the full recomputation
+wall time of :func:`routerisk.supply.criticality.criticality`, against the full recomputation
 (every route recomputed for every link of the network) and the full recomputation restricted
 to the same links; and checks that the answers agree.
 

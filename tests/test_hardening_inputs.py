@@ -19,7 +19,7 @@ from routerisk.errors import (
     SpecError,
     ValidationError,
 )
-from routerisk.incidents import _files
+from routerisk.incidents import _files, filters
 from routerisk.incidents.io import check_as_of, detect_format, read_incidents
 from routerisk.incidents.native import read_routerisk
 
@@ -114,7 +114,7 @@ def test_incidents_far_outside_the_study_area_are_counted_and_warned(write_csv, 
     with caplog.at_level(logging.WARNING):
         frame = read_routerisk(write_csv(rows))
     assert list(frame["incident_id"]) == ["T-1"]
-    assert frame.attrs["filtered"] == {_files.OUTSIDE_REGION: 3}
+    assert frame.attrs["filtered"] == {filters.OUTSIDE_REGION: 3}
     assert any("3 incident(s) more than 10 degrees outside the study area" in r.message
                for r in caplog.records)
 

@@ -240,7 +240,7 @@ def deduplicate(frame: gpd.GeoDataFrame, *, days: int = 1, km: float = 5.0,
     Parameters
     ----------
     frame
-        An incident frame (:data:`routerisk.schema.INCIDENT_COLUMNS` + geometry) with
+        An incident frame (:data:`routerisk.incidents.schema.INCIDENT_COLUMNS` + geometry) with
         unique ``incident_id``.
     days
         Largest difference between the dates of one event's day-precision reports, in days

@@ -1,8 +1,9 @@
 """Read incident files into validated incident frames.
 
-Every reader returns a GeoDataFrame with exactly :data:`routerisk.schema.INCIDENT_COLUMNS`
-plus ``geometry`` (points, EPSG:4326), one row per validated
-:class:`~routerisk.schema.Incident`, built by :func:`routerisk.schema.incidents_to_frame`.
+Every reader returns a GeoDataFrame with exactly
+:data:`routerisk.incidents.schema.INCIDENT_COLUMNS` plus ``geometry`` (points, EPSG:4326),
+one row per validated :class:`~routerisk.incidents.schema.Incident`, built by
+:func:`routerisk.incidents.schema.incidents_to_frame`.
 
 * :func:`read_routerisk` — routerisk's own schema, CSV or GeoJSON (analysts' own reports,
   the curated catalogue);
@@ -33,15 +34,14 @@ from routerisk.errors import ArgumentError, DataNotFoundError, ValidationError
 from routerisk.incidents import FORMATS
 from routerisk.incidents._files import (
     JSON_ROW_KEYS,
-    BBox,
     _check_file,
     _delimiter_problem,
     _read_limited,
     check_encoding,
-    filter_incidents,
 )
 from routerisk.incidents.acled import read_acled
 from routerisk.incidents.coverage import merge_coverage
+from routerisk.incidents.filters import BBox, filter_incidents
 from routerisk.incidents.native import read_routerisk
 from routerisk.incidents.schema import (
     empty_incident_frame,
@@ -229,7 +229,7 @@ def default_incidents(*, violent_only: bool = False,
     store
         The store file; default :func:`routerisk.incidents.store.store_path`.
     dedup
-        Merge the same event reported by both (:func:`routerisk.dedup.deduplicate`).
+        Merge the same event reported by both (:func:`routerisk.incidents.dedup.deduplicate`).
 
     Returns
     -------

@@ -14,7 +14,6 @@ import pandas as pd
 from routerisk.errors import ValidationError
 from routerisk.incidents._files import (
     MAX_FIELD_CHARS,
-    BBox,
     _cached,
     _check_file,
     _decode,
@@ -24,6 +23,7 @@ from routerisk.incidents._files import (
     _require,
     _row_names,
 )
+from routerisk.incidents.filters import BBox
 from routerisk.incidents.schema import (
     INCIDENT_COLUMNS,
     validate_records,
@@ -41,7 +41,7 @@ def read_routerisk(path: str | os.PathLike[str], *, violent_only: bool = False,
                    check_swapped: bool = True) -> gpd.GeoDataFrame:
     """Read a CSV or GeoJSON file in routerisk's own incident schema.
 
-    CSV: a header with the :class:`~routerisk.schema.Incident` field names (``incident_id,
+    CSV: a header with the :class:`~routerisk.incidents.schema.Incident` field names (``incident_id,
     date, latitude, longitude, event_type, source`` required, the others optional), one
     incident per row; empty cells take the field's default. GeoJSON (``.geojson`` or
     ``.json``): a FeatureCollection of Point features whose ``properties`` are the fields;

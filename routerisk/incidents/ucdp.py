@@ -13,7 +13,6 @@ import pandas as pd
 from routerisk.geo.gazetteer import normalize_name
 from routerisk.incidents._files import (
     COUNTRY_ISO3,
-    BBox,
     _cached,
     _check_file,
     _duplicates,
@@ -22,7 +21,8 @@ from routerisk.incidents._files import (
     _require,
     _row_names,
 )
-from routerisk.incidents.acled import ET, TG
+from routerisk.incidents.acled_taxonomy import ET, TG
+from routerisk.incidents.filters import BBox
 from routerisk.incidents.schema import Incident, validate_records
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Fit on the training incidents dated before ``as_of`` only, score every segment of the
 network over ``[as_of, as_of + horizon_days)``, and compare with the violent test incidents
 of that window: a segment is *positive* when at least one violent incident
-(:data:`routerisk.schema.VIOLENT_TYPES`: ACLED battles, violence against civilians and
+(:data:`routerisk.incidents.schema.VIOLENT_TYPES`: ACLED battles, violence against civilians and
 explosions/remote violence map onto these) lies within ``radius_km`` of its polyline.
 
 Two baselines are computed in the same run, from training incidents only:

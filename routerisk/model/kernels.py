@@ -45,9 +45,9 @@ class Severity:
     Parameters
     ----------
     event_type
-        Weight by :class:`~routerisk.schema.EventType` value; missing types weigh 1.
+        Weight by :class:`~routerisk.incidents.schema.EventType` value; missing types weigh 1.
     target
-        Multiplier by :class:`~routerisk.schema.Target` value; missing targets weigh 1.
+        Multiplier by :class:`~routerisk.incidents.schema.Target` value; missing targets weigh 1.
     fatality_coef
         How much reported deaths raise the weight (0: not at all).
     """

@@ -75,7 +75,7 @@ def corridor_graph(G: nx.MultiDiGraph, corridor: Corridor | str, *,
     G
         Road graph in EPSG:4326 with edge ``geometry``.
     corridor
-        A :class:`~routerisk.corridors.Corridor` or its name.
+        A :class:`~routerisk.network.corridors.Corridor` or its name.
     buffer_km
         Override the corridor's buffer width (km).
 

@@ -12,7 +12,7 @@ Where the data comes from:
 - :func:`load_study_network`: that network clipped to the study box and cut into pieces of
   at most 10 km; the default network for everything downstream (memoised per process).
 - :func:`graph_from_osm_file`, :func:`graph_from_pbf`, :func:`graph_from_overpass`: real
-  OpenStreetMap data through osmnx (see :mod:`routerisk._osm`), and
+  OpenStreetMap data through osmnx (see :mod:`routerisk.network._osm`), and
   :func:`build_corridor_network` to build and cache one corridor's graph."""
 
 from __future__ import annotations

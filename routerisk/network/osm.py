@@ -109,10 +109,10 @@ def build_corridor_network(corridor, *, osm_file: str | os.PathLike[str] | None 
 
     Exactly one source: ``osm_file`` (``.osm``/``.osm.bz2``), ``pbf_file`` (``.osm.pbf``,
     read only inside the corridor buffer) or ``overpass=True``. The graph of the major roads
-    is cut to the corridor with :func:`routerisk.corridor_graph.corridor_graph` and cached as
-    GraphML under ``networks/cache/``; it is rebuilt only when the source file's content,
-    the corridor spec or the builder changed (or ``refresh``; Overpass results are cached
-    per spec and refreshed only on request).
+    is cut to the corridor with :func:`routerisk.network.corridor_graph.corridor_graph` and
+    cached as GraphML in the user cache directory; it is rebuilt only when the source
+    file's content, the corridor spec or the builder changed (or ``refresh``; Overpass
+    results are cached per spec and refreshed only on request).
 
     Returns
     -------

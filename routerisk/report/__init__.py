@@ -41,9 +41,10 @@ from routerisk.errors import RouteRiskError, SpecError
 from routerisk.model import DEFAULT_BACKTEST_AS_OF, DEFAULT_BACKTEST_HORIZON_DAYS
 from routerisk.report import _charts, _compare, _orient, _tables
 from routerisk.report import _gather as g
+from routerisk.report import _gather_supply as gs
 from routerisk.report import _sections as s
-from routerisk.report._html import Section, render_page
-from routerisk.report._map import build_map, map_fragment
+from routerisk.report._html import Section, map_fragment, render_page
+from routerisk.report._map import build_map
 from routerisk.report._pdf import find_chromium, print_pdf
 from routerisk.report._tables import GPKG_NAME, PDF_NAME, write_geopackage, write_tables
 
@@ -221,8 +222,8 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
 
     # fuel exposure and scenarios ------------------------------------------------------
     try:
-        fuel = timer.run("fuel exposure", g.gather_fuel, G)
-        scen = timer.run("scenarios", g.gather_scenarios, G,
+        fuel = timer.run("fuel exposure", gs.gather_fuel, G)
+        scen = timer.run("scenarios", gs.gather_scenarios, G,
                          baseline=getattr(getattr(fuel, "exposure", None), "baseline", None))
         exposure_sec = s.exposure_section(
             fuel_html=s.fuel_block(fuel, horizon_days=horizon_days),
@@ -258,10 +259,10 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
     inc_map["age_days"] = (as_of_ts - inc_map["date"]).dt.days
     inc_map = inc_map[inc_map["age_days"] <= MAP_MAX_AGE_DAYS]
     closures = scen.closures if scen is not None else None
-    map_segments = _map_segments(segments, corridors)
+    map_segs = g.map_segments(segments, corridors)
     fuel_routes = fuel.routes if fuel is not None else None
-    orientation = timer.run("orientation", _orientation, G, map_segments, corridor_gdf)
-    bounds = _orient.opening_bounds(corridor_gdf, map_segments)
+    orientation = timer.run("orientation", _orient.orientation, G, map_segs, corridor_gdf)
+    bounds = _orient.opening_bounds(corridor_gdf, map_segs)
 
     # comparison with a previous report -------------------------------------------------
     used = model.params_used()
@@ -276,14 +277,14 @@ def _write_report(out: Path, *, as_of: Any, horizon_days: int,
     comparison = None
     if previous is not None:
         comparison = timer.run("compare", _compare.compare, previous, summary=summary,
-                               segments=map_segments, incidents=inc.frame)
+                               segments=map_segs, incidents=inc.frame)
 
-    m = timer.run("map", build_map, segments=map_segments, horizon_days=horizon_days,
+    m = timer.run("map", build_map, segments=map_segs, horizon_days=horizon_days,
                   incidents=inc_map, corridors=corridor_gdf, fuel_routes=fuel_routes,
                   closures=closures, tiles=tiles, orientation=orientation, bounds=bounds,
                   changes=comparison.pieces if comparison is not None else None)
     frag = map_fragment(m)
-    static_png = timer.run("static map", _charts.static_map, map_segments, bounds=bounds,
+    static_png = timer.run("static map", _charts.static_map, map_segs, bounds=bounds,
                            corridors=corridor_gdf, places=orientation["places"],
                            borders=orientation["borders"],
                            labels=orientation["corridor_labels"],
@@ -397,26 +398,6 @@ def _version() -> str:
     return __version__
 
 
-def _map_segments(segments: gpd.GeoDataFrame,
-                  corridors: Sequence[g.CorridorResult]) -> gpd.GeoDataFrame:
-    """One row per two-way road piece, with the corridor km where the piece is on one."""
-    from routerisk.model.lines import undirected_positions
-
-    pos = undirected_positions(zip(segments["u"], segments["v"], segments["key"], strict=True))
-    seg = segments.iloc[pos].copy()
-    on: dict[tuple, list[str]] = {}
-    for r in corridors:
-        if r.profile is None:
-            continue
-        for row in r.profile.itertuples():
-            text = f"{r.name}: km {row.km_start:,.0f}–{row.km_end:,.0f}"
-            on.setdefault((row.u, row.v), []).append(text)
-            on.setdefault((row.v, row.u), []).append(text)
-    seg["corridor_km"] = ["; ".join(on.get((u, v), [])) or "not on a seed corridor"
-                          for u, v in zip(seg["u"], seg["v"], strict=True)]
-    return seg
-
-
 def _kpis(segments: pd.DataFrame, corridors: Sequence[g.CorridorResult], fuel: Any,
           horizon_days: int) -> list[tuple[str, str]]:
     from routerisk.report._tables import fmt_percent
@@ -432,18 +413,3 @@ def _kpis(segments: pd.DataFrame, corridors: Sequence[g.CorridorResult], fuel: A
     return out
 
 
-def _orientation(G: Any, segments: gpd.GeoDataFrame,
-                 corridor_gdf: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
-    """Town and port labels, border crossings and corridor label points for the map."""
-    from routerisk.network.corridors import load_corridors
-
-    every = _orient.load_places(segments.total_bounds,
-                                classes=("city", "town", "village"))
-    ports, towns = [], []
-    for spec in load_corridors().values():
-        for wp in spec.waypoints:
-            (ports if wp.role == "port" else towns).append((wp.lon, wp.lat))
-    big = every[every["place"].isin(["city", "town"])]
-    return {"places": _orient.place_labels(big, priority_points=towns, port_points=ports),
-            "borders": _orient.border_crossings(G, every),
-            "corridor_labels": _orient.corridor_label_points(corridor_gdf)}

@@ -24,12 +24,10 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiLineString
 
-from routerisk._output import fmt_int, fmt_percent
 from routerisk.errors import RouteRiskError
 from routerisk.geo.projection import STUDY_CRS
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -69,9 +67,9 @@ def _provenance_row(path: Path, frame: gpd.GeoDataFrame, fmt: str) -> dict:
 def gather_incidents(paths: Sequence[str | os.PathLike[str]] | None) -> IncidentData:
     """Read the incident files (default: the project catalogue + the shared ACLED file).
 
-    Every file is read with :func:`routerisk.readers.read_incidents` (format detected) and
-    the frames are combined and deduplicated with :func:`routerisk.readers.combine`, as
-    :func:`routerisk.readers.default_incidents` does for the defaults.
+    Every file is read with :func:`routerisk.incidents.io.read_incidents` (format detected) and
+    the frames are combined and deduplicated with :func:`routerisk.incidents.io.combine`, as
+    :func:`routerisk.incidents.io.default_incidents` does for the defaults.
     """
     import routerisk.incidents.io as readers
     from routerisk.config import ACLED_FILE, optional_shared_file
@@ -195,7 +193,7 @@ class CorridorResult:
     origin: str
     destination: str
     towns: pd.DataFrame          #: name, role, km (along the route from the origin)
-    route: Any = None            #: routerisk.risk.RouteRisk
+    route: Any = None            #: routerisk.model.risk.RouteRisk
     profile: pd.DataFrame | None = None   #: km_start, km_end, p_disrupt, mu, road
     top: pd.DataFrame | None = None       #: the ten riskiest segments
     geometry: Any = None
@@ -203,7 +201,7 @@ class CorridorResult:
     error: str | None = None
 
 
-def _path_geometry(G: nx.MultiDiGraph, edges: Sequence[tuple]) -> MultiLineString:
+def path_geometry(G: nx.MultiDiGraph, edges: Sequence[tuple]) -> MultiLineString:
     lines = []
     for u, v, k in edges:
         geom = G.edges[u, v, k].get("geometry")
@@ -249,7 +247,7 @@ def gather_corridors(G: nx.MultiDiGraph, model: Any, segments: gpd.GeoDataFrame,
         top["road"] = [labels.get(s, "") for s in
                        zip(top["u"], top["v"], top["key"], strict=True)]
         res.top = top
-        res.geometry = _path_geometry(G, steps)
+        res.geometry = path_geometry(G, steps)
         res.hours = sum(float(G.edges[s].get("travel_time", 0.0)) for s in steps) / 3600.0
         # waypoints along the route: km of the route node nearest to each waypoint
         node_km = {segs["u"].iloc[0]: 0.0}
@@ -290,26 +288,6 @@ def _interval_text(rr: Any) -> str:
     return f"{lo * 100:.1f} – {hi * 100:.1f} % ({rr.level * 100:.0f} % bootstrap)"
 
 
-# --------------------------------------------------------------------------- fuel exposure
-@dataclass
-class FuelData:
-    """Fuel-import exposure: the routes table, their geometry and the assumptions."""
-
-    exposure: Any                       #: routerisk.fuel.Exposure
-    routes: gpd.GeoDataFrame
-
-
-def gather_fuel(G: nx.MultiDiGraph) -> FuelData:
-    """Exposure of the fuel-import routes (:func:`routerisk.fuel.exposure`)."""
-    import routerisk.supply.exposure as fuel
-    exp = fuel.exposure(G, top_segments=15)
-    table = exp.routes.reset_index()
-    geoms = [_path_geometry(G, exp.baseline.metrics[name].edges) for name in table["route"]]
-    routes = gpd.GeoDataFrame(table.rename(columns={"cost_h": "hours"}),
-                              geometry=geoms, crs="EPSG:4326")
-    return FuelData(exp, routes)
-
-
 # --------------------------------------------------------------------------- backtest
 def gather_backtest(G: nx.MultiDiGraph, *, acled: str | os.PathLike[str] | None,
                     as_of: str, horizon_days: int) -> Any:
@@ -317,7 +295,7 @@ def gather_backtest(G: nx.MultiDiGraph, *, acled: str | os.PathLike[str] | None,
 
     The model and both baselines are fitted on the ACLED events dated before ``as_of`` and
     scored on the violent events of ``[as_of, as_of + horizon_days)`` of the same file
-    (:func:`routerisk.backtest.backtest`).
+    (:func:`routerisk.model.backtest.backtest`).
     """
     import routerisk.incidents.io as readers
     import routerisk.model.backtest as bt
@@ -329,111 +307,6 @@ def gather_backtest(G: nx.MultiDiGraph, *, acled: str | os.PathLike[str] | None,
     result = bt.backtest(frame, frame, as_of=as_of, horizon_days=int(horizon_days), G=G)
     result.params["incident_file"] = str(path)
     return result
-
-
-# --------------------------------------------------------------------------- scenarios
-@dataclass
-class ScenarioData:
-    """The seed scenarios against the baseline, ready for a table, a chart and the map."""
-
-    table: pd.DataFrame
-    columns: dict[str, str]                  #: table columns shown (column → header)
-    formats: dict[str, Any]                  #: formatter per column
-    chart_columns: dict[str, str]            #: share columns drawn in the bar chart
-    closures: gpd.GeoDataFrame | None
-    notes: list[str] = field(default_factory=list)
-    notes_provenance: list[str] = field(default_factory=list)
-
-
-def scenario_preset_names() -> list[str]:
-    """Names of the scenario presets in ``networks/scenarios.toml``."""
-    from routerisk.supply.scenario_spec import load_presets
-    return list(load_presets().scenarios)
-
-
-def gather_scenarios(G: nx.MultiDiGraph, *, baseline: Any = None) -> ScenarioData:
-    """Run every preset of ``scenarios.toml``
-    (:func:`routerisk.supply.scenarios.run_scenario`) on the risk-annotated graph, against
-    the baseline (routed once, or the exposure's ``baseline`` when given)."""
-    import routerisk.supply.scenarios as scen
-    from routerisk.incidents.io import load_catalogue
-    from routerisk.supply.exposure import compute_baseline
-    from routerisk.supply.fuel_routes import load_routes
-    from routerisk.supply.scenario_spec import load_presets
-
-    presets = load_presets()
-    catalogue = load_catalogue()
-    rows, closure_rows, closure_geoms, results = [], [], [], []
-    notes: list[str] = []
-    if baseline is None:
-        try:
-            baseline = compute_baseline(G, load_routes(), towns=False)
-        except RouteRiskError as exc:
-            notes.append(f"the import routes could not be routed: {exc}")
-    for name, sc in presets.scenarios.items():
-        if baseline is None:
-            break
-        try:
-            res = scen.run_scenario(G, sc, presets=presets, catalogue=catalogue,
-                                    baseline=baseline)
-            results.append(res)
-        except RouteRiskError as exc:
-            notes.append(f"scenario {name}: could not be run: {exc}")
-            continue
-        t = res.routes
-        reach = []
-        for route, r in t.iterrows():
-            if r["status"] == "unaffected":
-                reach.append(f"{route}")
-            elif r["status"] == "detour":
-                reach.append(f"{route} (detour {r['detour_km']:+,.0f} km, "
-                             f"{r['detour_h']:+.1f} h)")
-        cut = [f"{route} ({r['cut_by']})" for route, r in t.iterrows()
-               if r["status"] in ("cut", "banned")]
-        rows.append({"scenario": name, "title": sc.title,
-                     "share_reaching": res.share_reaching, "share_cut": res.share_cut,
-                     "share_detour": res.share_detour,
-                     "expected_share_disrupted_baseline": res.expected_share_disrupted_baseline,
-                     "expected_share_disrupted": res.expected_share_disrupted,
-                     "m3_per_day": res.supply["arriving_m3_per_day"],
-                     "share_of_demand": res.supply["share_of_demand_arriving"],
-                     "days_of_cover": res.supply["days_of_cover"],
-                     "extra_tanker_days": res.supply["extra_tanker_days_per_day"],
-                     "routes_reaching": "; ".join(reach) or "none",
-                     "routes_cut": "; ".join(cut) or "none",
-                     "closures": "; ".join(f"{c.kind} {c.target}: {len(c.edges)} pieces"
-                                           for c in res.closures) or "bans only",
-                     "warnings": "; ".join(res.warnings)})
-        for w in res.warnings:
-            notes.append(f"{name}: {w}")
-        for c in res.closures:
-            if not c.edges:
-                continue
-            closure_rows.append({"scenario": name, "closure": f"{c.kind} {c.target}",
-                                 "note": c.detail, "pieces_closed": len(c.edges),
-                                 "routes_hit": ", ".join(dict.fromkeys(c.routes_hit))})
-            closure_geoms.append(_path_geometry(G, sorted(c.edges, key=str)))
-    table = pd.DataFrame(rows)
-    closures = gpd.GeoDataFrame(pd.DataFrame(closure_rows), geometry=closure_geoms,
-                                crs="EPSG:4326") if closure_rows else None
-    columns = {"scenario": "Scenario", "share_cut": "Volume cut off",
-               "share_detour": "Volume detouring",
-               "expected_share_disrupted": "Disrupted (closures count)",
-               "m3_per_day": "m³/day arriving", "days_of_cover": "Days of stock",
-               "routes_reaching": "Routes still reaching Bamako", "routes_cut": "Routes cut"}
-    formats = {c: fmt_percent for c in ("share_reaching", "share_cut", "share_detour",
-                                         "expected_share_disrupted", "share_of_demand")}
-    formats.update(m3_per_day=fmt_int, extra_tanker_days=lambda v: f"{v:+,.1f}",
-                   days_of_cover=lambda v: "not drawn down" if v is None or v != v
-                   else f"{v:,.1f}")
-    chart = {"share_cut": "volume cut off", "share_detour": "volume forced to detour",
-             "expected_share_disrupted": "share disrupted of what still arrives"}
-    used = {k for r in results for k in r.assumptions}
-    if used:
-        notes.append("Assumptions of the fuel supply figures: "
-                     + "; ".join(f"[{k}]" for k in sorted(used)) + " (see docs/exposure.md)")
-    prov = [f"Scenario {r['scenario']}: {r['title']}" for r in rows]
-    return ScenarioData(table, columns, formats, chart, closures, notes, prov)
 
 
 # --------------------------------------------------------------------------- coverage
@@ -461,3 +334,23 @@ def gather_coverage(incidents: pd.DataFrame, as_of: Any) -> CoverageData:
     monthly = (pd.DataFrame({"month": month.to_numpy(), "source": src.to_numpy()})
                .groupby(["month", "source"]).size().unstack(fill_value=0).sort_index())
     return CoverageData(note, monthly)
+
+
+def map_segments(segments: gpd.GeoDataFrame,
+                  corridors: Sequence[CorridorResult]) -> gpd.GeoDataFrame:
+    """One row per two-way road piece, with the corridor km where the piece is on one."""
+    from routerisk.model.lines import undirected_positions
+
+    pos = undirected_positions(zip(segments["u"], segments["v"], segments["key"], strict=True))
+    seg = segments.iloc[pos].copy()
+    on: dict[tuple, list[str]] = {}
+    for r in corridors:
+        if r.profile is None:
+            continue
+        for row in r.profile.itertuples():
+            text = f"{r.name}: km {row.km_start:,.0f}–{row.km_end:,.0f}"
+            on.setdefault((row.u, row.v), []).append(text)
+            on.setdefault((row.v, row.u), []).append(text)
+    seg["corridor_km"] = ["; ".join(on.get((u, v), [])) or "not on a seed corridor"
+                          for u, v in zip(seg["u"], seg["v"], strict=True)]
+    return seg

@@ -8,9 +8,12 @@ and print-friendly CSS.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
-from routerisk.report._map import MapFragment
+import folium
+
+from routerisk.report._assets import leaflet_css, leaflet_js
 from routerisk.report._overlays import CSS as OVERLAY_CSS
 
 
@@ -166,3 +169,43 @@ def render_page(*, title: str, facts: dict[str, str], map_fragment: MapFragment 
 </body>
 </html>
 """
+
+
+@dataclass(frozen=True)
+class MapFragment:
+    """A rendered map split for inlining: ``head`` (CSS and Leaflet), ``body`` (the map
+    ``div``), ``script`` (the JavaScript that builds it), and ``map_id`` (the ``div`` id,
+    also the global JavaScript variable holding the ``L.Map``)."""
+
+    head: str
+    body: str
+    script: str
+    map_id: str
+
+
+#: What :func:`map_fragment` removes from folium's rendered head.
+_HEAD_DROP = (r"<script src=[^>]*></script>", r"<link [^>]*>", r"<meta name=\"viewport\"[^>]*>",
+              r"<script>\s*L_NO_TOUCH = false;\s*L_DISABLE_3D = false;\s*</script>")
+
+
+def map_fragment(m: folium.Map) -> MapFragment:
+    """Render ``m`` into inlinable pieces with Leaflet embedded and no CDN links.
+
+    Every ``<script src=...>`` / ``<link href=...>`` that folium adds by default (Leaflet,
+    jQuery, Bootstrap, Font Awesome from CDNs) is dropped; the vendored Leaflet is inlined
+    instead. Only the background tile URLs (if any) remain as network references.
+    """
+    fig = m.get_root()
+    fig.render()
+    # Drop from the rendered head: CDN scripts and stylesheets, the viewport tag, and the
+    # map's own full-page styles (html, body {height: 100%}); the page lays out the map.
+    header = fig.header.render()
+    own_style = r"<style>\s*(?:html, body|#map\b|#" + re.escape(m.get_name()) + r")[^<]*</style>"
+    for pattern in (*_HEAD_DROP, own_style):
+        header = re.sub(pattern, "", header, flags=re.S)
+    own = (f"<style>#{m.get_name()} {{position: relative; width: 100%; "
+           f"height: {m.height[0]:g}{m.height[1]};}}</style>\n"
+           "<script>L_NO_TOUCH = false; L_DISABLE_3D = false;</script>\n")
+    head = f"<style>{leaflet_css()}</style>\n<script>{leaflet_js()}</script>\n" + own + header
+    return MapFragment(head=head, body=fig.html.render(), script=fig.script.render(),
+                       map_id=m.get_name())

@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
-from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
@@ -23,7 +21,6 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from routerisk._output import fmt_percent, fmt_sig, jsonable
-from routerisk.report._assets import leaflet_css, leaflet_js
 from routerisk.report._popups import bind as _bind
 
 #: Upper edges of the disruption-probability classes used to colour segments.
@@ -92,18 +89,6 @@ def _pct(x: float) -> str:
     if x == 0:
         return "0"
     return f"{x * 100:g} %"
-
-
-@dataclass(frozen=True)
-class MapFragment:
-    """A rendered map split for inlining: ``head`` (CSS and Leaflet), ``body`` (the map
-    ``div``), ``script`` (the JavaScript that builds it), and ``map_id`` (the ``div`` id,
-    also the global JavaScript variable holding the ``L.Map``)."""
-
-    head: str
-    body: str
-    script: str
-    map_id: str
 
 
 def _shown(value: object) -> object:
@@ -411,29 +396,3 @@ class _Legend(MacroElement):
         self.content = content
 
 
-#: What :func:`map_fragment` removes from folium's rendered head.
-_HEAD_DROP = (r"<script src=[^>]*></script>", r"<link [^>]*>", r"<meta name=\"viewport\"[^>]*>",
-              r"<script>\s*L_NO_TOUCH = false;\s*L_DISABLE_3D = false;\s*</script>")
-
-
-def map_fragment(m: folium.Map) -> MapFragment:
-    """Render ``m`` into inlinable pieces with Leaflet embedded and no CDN links.
-
-    Every ``<script src=...>`` / ``<link href=...>`` that folium adds by default (Leaflet,
-    jQuery, Bootstrap, Font Awesome from CDNs) is dropped; the vendored Leaflet is inlined
-    instead. Only the background tile URLs (if any) remain as network references.
-    """
-    fig = m.get_root()
-    fig.render()
-    # Drop from the rendered head: CDN scripts and stylesheets, the viewport tag, and the
-    # map's own full-page styles (html, body {height: 100%}); the page lays out the map.
-    header = fig.header.render()
-    own_style = r"<style>\s*(?:html, body|#map\b|#" + re.escape(m.get_name()) + r")[^<]*</style>"
-    for pattern in (*_HEAD_DROP, own_style):
-        header = re.sub(pattern, "", header, flags=re.S)
-    own = (f"<style>#{m.get_name()} {{position: relative; width: 100%; "
-           f"height: {m.height[0]:g}{m.height[1]};}}</style>\n"
-           "<script>L_NO_TOUCH = false; L_DISABLE_3D = false;</script>\n")
-    head = f"<style>{leaflet_css()}</style>\n<script>{leaflet_js()}</script>\n" + own + header
-    return MapFragment(head=head, body=fig.html.render(), script=fig.script.render(),
-                       map_id=m.get_name())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -250,3 +251,20 @@ def opening_bounds(corridors: gpd.GeoDataFrame | None, segments: gpd.GeoDataFram
         frames.append(corridors.geometry)
     minx, miny, maxx, maxy = gpd.GeoSeries(pd.concat(frames, ignore_index=True)).total_bounds
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def orientation(G: Any, segments: gpd.GeoDataFrame,
+                 corridor_gdf: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
+    """Town and port labels, border crossings and corridor label points for the map."""
+    from routerisk.network.corridors import load_corridors
+
+    every = load_places(segments.total_bounds,
+                                classes=("city", "town", "village"))
+    ports, towns = [], []
+    for spec in load_corridors().values():
+        for wp in spec.waypoints:
+            (ports if wp.role == "port" else towns).append((wp.lon, wp.lat))
+    big = every[every["place"].isin(["city", "town"])]
+    return {"places": place_labels(big, priority_points=towns, port_points=ports),
+            "borders": border_crossings(G, every),
+            "corridor_labels": corridor_label_points(corridor_gdf)}

@@ -129,7 +129,7 @@ def resolve_closures(G: nx.MultiDiGraph, scenario: Scenario, *, presets: Presets
         Named roads (default: :func:`load_presets`).
     catalogue
         Incident frame whose blockade rows give default radii (e.g.
-        :func:`routerisk.readers.load_catalogue`); ``None``: always the default radius.
+        :func:`routerisk.incidents.io.load_catalogue`); ``None``: always the default radius.
     gazetteer
         Gazetteer frame (default: the shared one).
     strict

@@ -49,7 +49,7 @@ def check_risk_graph(G: nx.MultiDiGraph, *, need_mu: bool = True) -> None:
     bad = {a: n for a, n in missing.items() if n}
     if bad:
         listed = ", ".join(f"'{a}' on {n} edge(s)" for a, n in bad.items())
-        hint = (" (annotate the graph with routerisk.risk.segment_risk first)"
+        hint = (" (annotate the graph with routerisk.model.risk.segment_risk first)"
                 if "mu" in bad else "")
         raise SpecError(f"the road graph lacks non-negative {listed}{hint}")
 

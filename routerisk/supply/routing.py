@@ -2,7 +2,7 @@
 
 Every function here takes a graph whose edges already carry ``length`` (m),
 ``travel_time`` (s) and ``mu`` (expected disrupting incidents over the risk horizon, written
-by :func:`routerisk.risk.segment_risk`); how that risk was computed does not matter here.
+by :func:`routerisk.model.risk.segment_risk`); how that risk was computed does not matter here.
 
 Routes compared (see ``docs/exposure.md``):
 
@@ -19,8 +19,8 @@ Routes compared (see ``docs/exposure.md``):
   road network it returns near-duplicates that differ by one junction.
 
 The building blocks (edge weights that skip closed edges, path metrics, the parent *link*
-of a segmented piece, towns along a path) are shared by :mod:`routerisk.fuel`,
-:mod:`routerisk.scenarios` and :mod:`routerisk.criticality`."""
+of a segmented piece, towns along a path) are shared by :mod:`routerisk.supply.exposure`,
+:mod:`routerisk.supply.scenarios` and :mod:`routerisk.supply.criticality`."""
 
 from __future__ import annotations
 
@@ -331,12 +331,12 @@ def risk_network(*, as_of=None, horizon_days: float = 30, incidents=None, G=None
                  model=None) -> nx.MultiDiGraph:
     """The default risk-annotated study network (a fresh copy).
 
-    Loads the study network (:func:`routerisk.network.load_study_network`) unless ``G`` is
+    Loads the study network (:func:`routerisk.network.io.load_study_network`) unless ``G`` is
     given, fits the hazard model for ``horizon_days`` (:func:`routerisk.model.build.fit_model`)
     on ``incidents``
-    (default :func:`routerisk.readers.default_incidents`) as of ``as_of`` unless a fitted
+    (default :func:`routerisk.incidents.io.default_incidents`) as of ``as_of`` unless a fitted
     ``model`` is given, and writes ``mu`` and ``p_disrupt`` over ``horizon_days`` on every
-    edge (:func:`routerisk.risk.segment_risk`). ``G.graph["risk_as_of"]`` records the
+    edge (:func:`routerisk.model.risk.segment_risk`). ``G.graph["risk_as_of"]`` records the
     forecast date.
     """
     from routerisk.model.build import fit_model

@@ -12,7 +12,8 @@ import pytest
 
 from routerisk.config import UCDP_FILE, shared_file
 from routerisk.errors import DataNotFoundError, ValidationError
-from routerisk.incidents.acled import ACLED_SUB_EVENT_TYPES, read_acled
+from routerisk.incidents.acled import read_acled
+from routerisk.incidents.acled_taxonomy import ACLED_SUB_EVENT_TYPES
 from routerisk.incidents.io import default_incidents, detect_format, load_catalogue, read_incidents
 from routerisk.incidents.native import read_routerisk
 from routerisk.incidents.schema import INCIDENT_COLUMNS, VIOLENT_TYPES, EventType, Target

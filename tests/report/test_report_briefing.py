@@ -30,7 +30,7 @@ from routerisk.report._tables import fmt_percent
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TILE_HOST = "tile.openstreetmap.org"
 PREVIOUS_AS_OF = "2025-06-01"
 

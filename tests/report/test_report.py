@@ -21,7 +21,7 @@ import pyogrio
 import pytest
 from chromium import chromium, severe_console_errors
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TILE_HOST = "tile.openstreetmap.org"
 SEED_CORRIDORS = {
     "dakar-kayes-bamako": ("Dakar", "Bamako"),
@@ -181,7 +181,7 @@ def test_fuel_and_scenarios_side_by_side(report):
     assert routes["p_disrupt"].between(0, 1).all()
     html = report["html"]
     assert "id='fuel-routes'" in html
-    from routerisk.report._gather import scenario_preset_names
+    from routerisk.report._gather_supply import scenario_preset_names
 
     scen = pd.read_csv(report["dir"] / "scenarios.csv")
     assert set(scenario_preset_names()) <= set(scen["scenario"])
