@@ -200,3 +200,15 @@ def read_toml(path: str | os.PathLike[str], *, what: str = "TOML file") -> dict:
         return tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise SpecError(f"{p}: not valid TOML: {exc}") from exc
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's content (hex), read in 1 MiB chunks: the one content digest (graph
+    cache keys, built corridor graphs, a saved model's incident files)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

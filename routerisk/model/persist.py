@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from routerisk._output import jsonable
+from routerisk.config import file_sha256
 from routerisk.errors import RouteRiskError, SpecError
 
 #: Identifies the file type; :data:`FORMAT_VERSION` is bumped on incompatible changes.
@@ -45,12 +46,6 @@ class StaleModelError(RouteRiskError):
     """The incident files changed since the model was fitted."""
 
 
-def _sha256_file(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def incident_digests(paths: Iterable[str | os.PathLike[str]]) -> dict[str, str]:
@@ -60,7 +55,7 @@ def incident_digests(paths: Iterable[str | os.PathLike[str]]) -> dict[str, str]:
         q = Path(p).expanduser()
         if not q.is_file():
             raise SpecError(f"incident file not found: {q}")
-        out[str(q.resolve())] = _sha256_file(q)
+        out[str(q.resolve())] = file_sha256(q)
     return out
 
 

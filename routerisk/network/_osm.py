@@ -7,7 +7,6 @@ OSM XML with pyosmium (a real PBF reader and XML writer), and the Overpass API t
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -80,13 +79,6 @@ def highway_rank(value: object) -> int:
         return len(MAJOR_HIGHWAYS)
 
 
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's content (hex)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_file(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str) -> Path:

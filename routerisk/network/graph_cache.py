@@ -39,13 +39,6 @@ CACHE_FORMAT = "routerisk-graph/1"
 _GEOM = "__linestring__"
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's content (hex)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def cache_dir(folder: str | os.PathLike[str] | None = None) -> Path:

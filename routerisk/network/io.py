@@ -28,7 +28,7 @@ from pathlib import Path
 import networkx as nx
 
 from routerisk._output import ensure_dir, new_file_mode
-from routerisk.config import NETWORK_FILE, STUDY_BBOX, shared_file
+from routerisk.config import NETWORK_FILE, STUDY_BBOX, file_sha256, shared_file
 from routerisk.errors import DataNotFoundError, SpecError
 from routerisk.network.nodes import fill_geometry
 from routerisk.network.segments import DEFAULT_MAX_LENGTH_M, segmentize
@@ -346,7 +346,7 @@ def _any_cached(resolved: str, mtime_ns: int, size: int,
                 use_cache: bool, cache_folder: str | None) -> nx.MultiDiGraph:
     from routerisk.network import graph_cache
 
-    digest = graph_cache.file_sha256(resolved)
+    digest = file_sha256(resolved)
     key = graph_cache.cache_key(digest, {"bbox": list(bbox), "max_segment_m": max_segment_m,
                                          "name": Path(resolved).name.lower()})
     if use_cache:

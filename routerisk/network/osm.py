@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 
 from routerisk._output import ensure_dir
-from routerisk.config import user_cache_dir
+from routerisk.config import file_sha256, user_cache_dir
 from routerisk.errors import DataNotFoundError, SpecError
 from routerisk.network.io import _check_bbox, load_graph, save_graph
 
@@ -143,7 +143,7 @@ def build_corridor_network(corridor, *, osm_file: str | os.PathLike[str] | None 
         kind, src = "overpass", None
     if src is not None and not src.is_file():
         raise DataNotFoundError(f"OSM file not found: {src} does not exist or is not a file")
-    digest = _osm.file_digest(src) if src is not None else None
+    digest = file_sha256(src) if src is not None else None
     path = corridor_cache_path(c, kind=kind, source_digest=digest, cache_dir=cache_dir,
                                roads=roads)
     ensure_dir(path.parent, option="--cache-dir")
