@@ -307,18 +307,24 @@ def _duplicates(ids: pd.Series, column: str) -> list[str]:
 def _finish(incidents: list[Incident], problems: list[str], p: Path, *, fmt: str,
             violent_only: bool, bbox: BBox | None,
             filtered: dict[str, int] | None = None,
-            study_region: bool = True) -> gpd.GeoDataFrame:
+            study_region: bool = True, rows_read: int | None = None,
+            extra: dict | None = None) -> gpd.GeoDataFrame:
+    """The validated frame of a file: raise every problem, filter (counted), and record
+    ``source_file``, ``format``, ``rows_read`` (file rows; default one per incident),
+    ``events_kept``, ``filtered``, ``coverage`` and the reader's ``extra`` attributes."""
     if problems:
         raise ValidationError(str(p), problems)
     frame = incidents_to_frame(incidents) if incidents else empty_incident_frame()
     frame.attrs["source_file"] = str(p)
     frame, filtered = filter_incidents(frame, violent_only=violent_only, bbox=bbox,
                                        filtered=filtered, study_region=study_region)
-    frame.attrs.update({"source_file": str(p), "format": fmt, "rows_read": len(incidents),
+    frame.attrs.update({"source_file": str(p), "format": fmt,
+                        "rows_read": len(incidents) if rows_read is None else rows_read,
                         "events_kept": len(frame), "filtered": filtered,
                         "coverage": file_coverage(fmt, [i.date for i in incidents],
                                                   [i.longitude for i in incidents],
-                                                  [i.latitude for i in incidents], bbox=bbox)})
+                                                  [i.latitude for i in incidents], bbox=bbox),
+                        **(extra or {})})
     logger.info("%s: %d incidents read (%s)%s", p.name, len(frame), fmt,
                 "" if not filtered else "; filtered: " + ", ".join(
                     f"{k} {v}" for k, v in filtered.items()))

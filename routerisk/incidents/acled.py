@@ -160,12 +160,9 @@ def read_acled(path: str | os.PathLike[str], *, violent_only: bool = False,
     df, hxl = _read_rows(p, encoding, columns=_ACLED_READ)
     _require(df, _ACLED_REQUIRED, p, "ACLED")
     incidents, problems, info = acled_incidents(df, check_swapped=check_swapped)
-    frame = _finish(incidents, problems, p, fmt="acled", violent_only=violent_only,
-                    bbox=bbox, study_region=check_swapped)
-    frame.attrs.update(info)
-    frame.attrs["rows_read"] = len(df)
-    frame.attrs["hxl_rows_skipped"] = hxl
-    return frame
+    return _finish(incidents, problems, p, fmt="acled", violent_only=violent_only, bbox=bbox,
+                   study_region=check_swapped, rows_read=len(df),
+                   extra={**info, "hxl_rows_skipped": hxl})
 
 
 def acled_incidents(df: pd.DataFrame, *, check_swapped: bool = True,

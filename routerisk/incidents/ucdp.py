@@ -79,12 +79,9 @@ def read_ucdp(path: str | os.PathLike[str], *, violent_only: bool = False,
     date_col = "date_start" if "date_start" in df.columns else "date"
     _require(df, ("id", date_col, "latitude", "longitude", "type_of_violence"), p, "UCDP GED")
     incidents, problems, info = ucdp_incidents(df, check_swapped=check_swapped)
-    frame = _finish(incidents, problems, p, fmt="ucdp", violent_only=violent_only,
-                    bbox=bbox, study_region=check_swapped)
-    frame.attrs.update(info)
-    frame.attrs["rows_read"] = len(df)
-    frame.attrs["hxl_rows_skipped"] = hxl
-    return frame
+    return _finish(incidents, problems, p, fmt="ucdp", violent_only=violent_only, bbox=bbox,
+                   study_region=check_swapped, rows_read=len(df),
+                   extra={**info, "hxl_rows_skipped": hxl})
 
 
 def ucdp_incidents(df: pd.DataFrame, *, check_swapped: bool = True,
