@@ -51,8 +51,9 @@ def segment_risk(G: nx.MultiDiGraph, model: HazardModel, *, horizon_days: float 
         Horizon ``T`` in days; must be the model's (default: the model's).
     write
         Also write ``length_m``, ``rate_per_km_yr``, ``mu``, ``p_disrupt`` onto the edges,
-        and ``risk_horizon_days``, ``risk_as_of`` and ``route_calibration`` onto
-        ``G.graph`` (default false: ``G`` is left unchanged).
+        and ``risk_horizon_days``, ``risk_as_of``, ``route_calibration`` and the model
+        itself (``risk_model``, for :func:`route_p_disrupt`) onto ``G.graph`` (default
+        false: ``G`` is left unchanged).
 
     Returns
     -------
@@ -76,7 +77,29 @@ def segment_risk(G: nx.MultiDiGraph, model: HazardModel, *, horizon_days: float 
         G.graph["risk_horizon_days"] = horizon
         G.graph["risk_as_of"] = model.as_of_.date().isoformat()
         G.graph["route_calibration"] = [float(c) for c in model.route_coef_]
+        G.graph["risk_model"] = model
     return frame
+
+
+def route_p_disrupt(G: nx.MultiDiGraph, edges: Sequence[tuple[Any, Any, Any]]) -> float:
+    """P(a route is disrupted over the graph's risk horizon), the route given by its edges.
+
+    On a graph whose risk was written by :func:`segment_risk` (``write=True``) this is the
+    model's calibrated route probability — route μ, length and the route's own recent
+    history (:meth:`~routerisk.model.hazard.HazardModel.route_probability`) — the figure
+    :func:`route_risk` gives. Without the model, the independence formula
+    ``1 − exp(−Σ μ)``, an upper bound.
+    """
+    steps = list(edges)
+    mu = float(sum(float(G.edges[e].get("mu", 0.0) or 0.0) for e in steps))
+    model = G.graph.get("risk_model")
+    if model is None or not steps:
+        return float(-np.expm1(-mu))
+    el = edge_lines(edge_subgraph(G, steps))
+    order = np.asarray([el.index.get_loc(s) for s in steps])
+    lines, length_km = subset_lines(el.lines, order), el.length_km[order]
+    share = model.route_history_share(lines, length_km)
+    return float(model.route_probability(mu, float(length_km.sum()), share)[0])
 
 
 @dataclass

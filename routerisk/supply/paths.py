@@ -240,8 +240,10 @@ class PathMetrics:
     mu
         Expected disrupting incidents over the risk horizon (Σ ``mu`` of the edges).
     p_disrupt
-        ``1 − exp(−mu)``: probability that at least one incident hits the path over the
-        horizon (segments assumed independent).
+        Probability that at least one incident hits the path over the horizon: the hazard
+        model's calibrated route probability when the graph carries its model
+        (:func:`routerisk.model.risk.route_p_disrupt`), else ``1 − exp(−mu)`` (segments
+        assumed independent, an upper bound).
     towns
         Towns near the path, in travel order.
     """
@@ -297,8 +299,10 @@ def path_metrics(G: nx.MultiDiGraph, nodes: Sequence[Hashable], *, weight: Weigh
     border_h = sum(table.border.get(id(G.edges[e]), 0.0)
                    + table.crossing.get(id(G.edges[e]), 0.0) for e in edges)
     names = towns_passed(G, list(nodes), gazetteer=gazetteer, weight=weight) if towns else []
+    from routerisk.model.risk import route_p_disrupt
+
     return PathMetrics(list(nodes), edges, length / 1000.0, tt / 3600.0, mu,
-                       1.0 - math.exp(-mu), names, cost_h, border_h)
+                       route_p_disrupt(G, edges), names, cost_h, border_h)
 
 
 def _cost(G, edges, weight: WeightFn) -> float:

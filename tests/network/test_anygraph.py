@@ -241,8 +241,9 @@ def test_street_graph_through_every_command(osm_fixture, tmp_path, capsys, acled
     routes.write_text(ROUTES_TOML, encoding="utf-8")
     code, out, err = run(capsys, "exposure", "--routes", str(routes), "--json", *common)
     assert code == 0, err
-    # exposure works from the edges' mu (pieces as if independent), not the route calibration
-    assert json.loads(out)["expected_share_disrupted"] == pytest.approx(score["p_independent"])
+    # exposure gives the route the same calibrated probability as score (one route, share 1)
+    assert json.loads(out)["expected_share_disrupted"] == pytest.approx(score["p_disrupt"])
+    assert score["p_disrupt"] < score["p_independent"]
     code, out, err = run(capsys, "scenario", "--close-road", "Kassela..Virage de Dioila",
                          "--routes", str(routes), "--json", *common)
     assert code == 0, err
