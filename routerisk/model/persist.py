@@ -20,7 +20,6 @@ fitted on.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -73,68 +72,20 @@ def default_incident_files() -> list[Path]:
 
 # --------------------------------------------------------------------------- state
 def _state_of(model) -> tuple[dict, dict[str, np.ndarray]]:
-    """(JSON-able state, arrays): ``model.get_state()`` when it has one, else generic."""
-    getter = getattr(model, "get_state", None)
-    if callable(getter):
-        state = dict(getter())
-        arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
-        plain = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
-        return {"kind": "get_state", "state": jsonable(plain)}, arrays
-    params = {}
-    for name, value in model.get_params().items():
-        if dataclasses.is_dataclass(value):
-            value = {"__dataclass__": type(value).__name__, **dataclasses.asdict(value)}
-        params[name] = jsonable(value)
-    attrs: dict[str, Any] = {}
-    arrays: dict[str, np.ndarray] = {}
-    for name, value in vars(model).items():
-        if not name.endswith("_") or name.startswith("_") or name == "saved_metadata_":
-            continue
-        if isinstance(value, np.ndarray):
-            arrays[name] = value
-        elif isinstance(value, pd.Timestamp):
-            attrs[name] = {"timestamp": value.isoformat()}
-        elif isinstance(value, pd.DataFrame):
-            attrs[name] = {"frame": jsonable(value.to_dict(orient="list")),
-                           "columns": list(value.columns)}
-        elif isinstance(value, list) and all(isinstance(v, pd.Timestamp) for v in value):
-            attrs[name] = {"timestamps": [v.isoformat() for v in value]}
-        elif isinstance(value, (bool, int, float, str, np.integer, np.floating)) or value is None:
-            attrs[name] = {"value": jsonable(value)}
-        else:
-            raise SpecError(f"cannot save fitted attribute {name} of type "
-                            f"{type(value).__name__}")
-    return {"kind": "generic", "params": params, "attributes": attrs}, arrays
+    """(JSON-able state, arrays) of a fitted model, from ``model.get_state()``."""
+    state = dict(model.get_state())
+    arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+    plain = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+    return {"kind": "get_state", "state": jsonable(plain)}, arrays
 
 
 def _model_from(doc: dict, arrays: Mapping[str, np.ndarray]):
     from routerisk.model.hazard import HazardModel
 
-    if doc["kind"] == "get_state":
-        return HazardModel.from_state({**doc["state"], **arrays})
-    params = {}
-    for name, value in doc["params"].items():
-        if isinstance(value, dict) and value.get("__dataclass__") == "Severity":
-            from routerisk.model.kernels import Severity
-
-            value = Severity(**{k: v for k, v in value.items() if k != "__dataclass__"})
-        elif isinstance(value, list):
-            value = tuple(value)
-        params[name] = value
-    model = HazardModel(**params)
-    for name, spec in doc["attributes"].items():
-        if "timestamp" in spec:
-            value = pd.Timestamp(spec["timestamp"])
-        elif "timestamps" in spec:
-            value = [pd.Timestamp(t) for t in spec["timestamps"]]
-        elif "frame" in spec:
-            value = pd.DataFrame(spec["frame"], columns=spec["columns"])
-        else:
-            value = spec["value"]
-        setattr(model, name, value)
-    for name, arr in arrays.items():
-        setattr(model, name, arr)
-    return model
+    if doc.get("kind") != "get_state":
+        raise SpecError(f"unknown saved-model state kind {doc.get('kind')!r}; refit with "
+                        "'routerisk model fit --out FILE'")
+    return HazardModel.from_state({**doc["state"], **arrays})
 
 
 # --------------------------------------------------------------------------- files
