@@ -33,7 +33,6 @@ from routerisk.supply.paths import (
     path_metrics,
 )
 from routerisk.supply.stops import (  # noqa: F401  (re-exported)
-    MAX_STOP_SNAP_KM,
     SnappedStop,
     network_place_nodes,
     resolve_stops,

@@ -17,12 +17,9 @@ from routerisk.errors import ValidationError
 from routerisk.geo.sphere import great_circle_km
 from routerisk.supply.fuel_routes import FuelRoutes
 from routerisk.supply.paths import Edge, cheapest_weight, path_through
+from routerisk.supply.places import MAX_SNAP_KM
 
 log = logging.getLogger(__name__)
-
-
-#: A stop farther than this from the nearest road node is refused, km.
-MAX_STOP_SNAP_KM = 50.0
 
 
 # --------------------------------------------------------------------------- routing
@@ -73,7 +70,7 @@ def _network_node(G: nx.MultiDiGraph, name: str, country: str) -> Hashable | Non
 
 
 def resolve_stops(G: nx.MultiDiGraph, spec: FuelRoutes, *, gazetteer=None,
-                  max_snap_km: float = MAX_STOP_SNAP_KM) -> dict[str, list[SnappedStop]]:
+                  max_snap_km: float = MAX_SNAP_KM) -> dict[str, list[SnappedStop]]:
     """Resolve every stop of every route and snap it to the road graph.
 
     A stop with ``lat``/``lon`` is snapped to the nearest node. A port or city
