@@ -101,9 +101,11 @@ def format_rolling(out: dict) -> str:
     for r in out["reliability"]:
         lines.append(f"{r['bin']:>6} {r['n']:>7} {r['mean_predicted']:>8.4f} "
                      f"{r['observed_frequency']:>9.4f}")
-    R = out["routes"]
-    if R.get("n_route_windows"):
-        lines += ["", f"corridor-windows: {R['n_route_windows']} (observed disrupted "
+    for key, title in (("routes", "corridor-windows"), ("random_routes", "random-route-windows")):
+        R = out.get(key) or {}
+        if not R.get("n_route_windows"):
+            continue
+        lines += ["", f"{title}: {R['n_route_windows']} (observed disrupted "
                       f"{R['observed_frequency']:.3f})",
                   f"{'':<13} {'Brier':>7} {'mean P':>7}"]
         for k in ("calibrated", "independence", "constant"):

@@ -33,7 +33,7 @@ from routerisk.errors import SpecError
 from routerisk.geo.grid import Polylines, pairs_within
 from routerisk.geo.projection import lonlat_to_km
 from routerisk.incidents.schema import VIOLENT_TYPES
-from routerisk.model.calibration import n_prior_windows, route_windows, sample_routes
+from routerisk.model.calibration import n_prior_windows, route_incidence, sample_routes
 from routerisk.model.hazard import HazardModel
 from routerisk.model.kernels import _as_timestamp, validate_incidents
 from routerisk.model.lines import edge_lines
@@ -239,16 +239,15 @@ def route_check(G: nx.MultiDiGraph, model: HazardModel, test: pd.DataFrame,
                            random_state=random_state + 1)
     if not routes:
         return {"n_routes": 0}
-    p_seg = model.predict_lines(lines, length_km)
-    hit = violent_counts(lines, test, as_of, as_of + pd.Timedelta(days=horizon_days),
-                         radius_km) > 0
+    M = route_incidence(routes, lines.n)
+    mu = M @ -np.log1p(-np.clip(model.predict_lines(lines, length_km), 0.0, 1.0 - 1e-12))
     T = pd.Timedelta(days=horizon_days)
+    y = ((M @ violent_counts(lines, test, as_of, as_of + T, radius_km)) > 0).astype(int)
     past = test if history is None else history
-    prior = np.stack([violent_counts(lines, past, as_of - k * T, as_of - (k - 1) * T,
-                                     radius_km) > 0
-                      for k in range(1, n_prior_windows(horizon_days) + 1)], axis=1)
-    mu, ln, share, y = route_windows(p_seg[:, None], hit[:, None].astype(int),
-                                     prior[:, None, :].astype(int), routes, length_km)
+    share = np.mean([(M @ violent_counts(lines, past, as_of - k * T, as_of - (k - 1) * T,
+                                         radius_km)) > 0
+                     for k in range(1, n_prior_windows(horizon_days) + 1)], axis=0)
+    ln = M @ np.asarray(length_km, float)
     p_ind = -np.expm1(-mu)
     p = model.route_probability(mu, ln, share)
     table = reliability_table(y, p, n_bins=5)

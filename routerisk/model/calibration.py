@@ -3,18 +3,18 @@
 Pieces of one route do not fail independently: one incident near the joint of two pieces
 lies within reach of both, and attacks cluster in time and place. The independence formula
 ``P = 1 - prod(1 - p_e) = 1 - exp(-mu)`` with ``mu = sum_e -ln(1 - p_e)`` is therefore too
-high. The model learns the correction from its own training windows: routes sampled on the
-network (shortest paths between random nodes, of every length up to ``max_km``) are scored
-at each training origin and compared with whether any of their pieces was hit. A logistic
+high. The model learns the correction from history: routes (random shortest paths of every
+length up to ``max_km``, plus the corridors) are scored at each of the latest covered
+windows over five years and compared with whether any of their pieces was hit. A logistic
 regression
 
     logit P(route) = a + b * ln(mu) + c * ln(length_km) + d * s
 
 fitted on those route-windows gives the route probability; ``s`` is the share of the
-route's previous windows (:func:`n_prior_windows` of them, just before the origin) in
-which it was disrupted: a shared route-level term that carries the clustering of incidents
-along a road that the pieces' own features miss. ``b < 1`` and ``c < 0`` mean the pieces'
-risks add up less than independently along a long route."""
+route's previous windows (:func:`n_prior_windows` of them: five years) in which it was
+disrupted: a shared route-level term that carries the route's long-run level and the
+clustering of incidents along a road that the pieces' own features miss. ``b < 1`` and
+``c < 0`` mean the pieces' risks add up less than independently along a long route."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +36,15 @@ _ROUTE_CACHE: dict[tuple, Any] = {}
 NO_CALIBRATION = (0.0, 1.0, 0.0, 0.0)
 
 
+#: History (days) over which a route's disrupted share is taken: its long-run level.
+SHARE_HISTORY_DAYS = 1825
+
+
 def n_prior_windows(horizon_days: int) -> int:
-    """Previous windows whose disrupted share enters the route calibration (a year's worth,
-    at least 3)."""
-    return max(3, 360 // int(horizon_days))
+    """Previous windows whose disrupted share enters the route calibration: five years'
+    worth (:data:`SHARE_HISTORY_DAYS`), at least 3 — the route's long-run level, so that a
+    recent escalation is not carried forward unchecked."""
+    return max(3, SHARE_HISTORY_DAYS // int(horizon_days))
 
 
 def route_design(mu: np.ndarray, length_km: np.ndarray, share: np.ndarray) -> np.ndarray:
@@ -60,13 +64,91 @@ def route_probability(coef: np.ndarray, mu: np.ndarray | float, length_km: np.nd
 
 
 def fit_route_calibration(mu: np.ndarray, length_km: np.ndarray, share: np.ndarray,
-                          y: np.ndarray, *, C: float = 10.0) -> np.ndarray:
-    """Fit ``[a, b, c, d]`` on route-windows (logistic regression, L2 penalty ``1/C``)."""
+                          y: np.ndarray, *, C: float = 1.0) -> np.ndarray:
+    """Fit ``[a, b, c, d]`` on route-windows: a logistic regression on the standardised
+    design (L2 penalty ``1/C``, the same pull towards the mean rate for every input),
+    returned on the raw design of :func:`route_design`."""
+    from sklearn.linear_model import LogisticRegression
+
     y = np.asarray(y, int)
     if len(y) == 0 or y.min() == y.max():
         return np.asarray(NO_CALIBRATION, float)
-    lr = LogisticRegression(C=C, max_iter=1000).fit(route_design(mu, length_km, share), y)
-    return np.concatenate([lr.intercept_, lr.coef_[0]]).astype(float)
+    X = route_design(mu, length_km, share)
+    mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-9
+    lr = LogisticRegression(C=C, max_iter=1000).fit((X - mean) / scale, y)
+    b = lr.coef_[0] / scale
+    return np.concatenate([[lr.intercept_[0] - float(b @ mean)], b]).astype(float)
+
+
+def route_origins(as_of_day: float, horizon_days: int, step_days: int, first_day: float,
+                  spans: list, n_windows: int) -> list[float]:
+    """Origins (days since 1970-01-01) of the route-calibration windows: the latest
+    ``n_windows`` windows, every ``step_days`` back from ``as_of_day - horizon_days``, whose
+    outcome and previous windows (:func:`n_prior_windows`) lie in the covered periods and
+    have a year of history before them."""
+    from routerisk.model.coverage import covered
+
+    T = int(horizon_days)
+    n_prior = n_prior_windows(T)
+    lead = max(365, n_prior * T)
+    out: list[float] = []
+    k = 0
+    while len(out) < n_windows:
+        o = as_of_day - T - k * step_days
+        if o - lead < first_day:
+            break
+        if covered(spans, o - n_prior * T, o + T):
+            out.append(o)
+        k += 1
+    return out
+
+
+def route_incidence(routes: list[np.ndarray], n_pieces: int) -> sp.csr_matrix:
+    """(n_routes, n_pieces) matrix with a 1 where a route uses a piece: ``M @ mu_e`` sums
+    the pieces of every route, ``(M @ hit_e) > 0`` says whether any was hit."""
+    rows = np.concatenate([np.full(len(r), i) for i, r in enumerate(routes)])
+    M = sp.csr_matrix((np.ones(len(rows)), (rows, np.concatenate(routes))),
+                      shape=(len(routes), n_pieces))
+    M.data[:] = 1.0
+    return M
+
+
+def learn_route_calibration(space: Any, predict: Any, routes: list[np.ndarray],
+                            length_km: np.ndarray, origins: list[float], horizon_days: int,
+                            *, C: float = 1.0) -> tuple[np.ndarray, int]:
+    """Route calibration learnt from the history of ``routes``: at every origin the fitted
+    piece model (``predict``: feature matrix -> probabilities) gives ``mu``, the labels the
+    outcome and the share of the :func:`n_prior_windows` windows before it in which the
+    route was disrupted; returns the coefficients and the number of route-windows.
+
+    Parameters
+    ----------
+    space
+        The :class:`~routerisk.model.features.FeatureSpace` of the two-way pieces.
+    routes
+        Positions of each route's pieces.
+    origins
+        Window starts (:func:`route_origins`).
+    """
+    T = int(horizon_days)
+    if not routes or not origins:
+        return np.asarray(NO_CALIBRATION, float), 0
+    M = route_incidence(routes, len(length_km))
+    hits: dict[float, np.ndarray] = {}
+
+    def hit(start: float) -> np.ndarray:
+        if start not in hits:
+            hits[start] = (M @ space.labels(start, start + T)) > 0
+        return hits[start]
+
+    n_prior = n_prior_windows(T)
+    mu = np.concatenate([M @ -np.log1p(-np.clip(predict(space.at(o)), 0.0, 1.0 - 1e-12))
+                         for o in origins])
+    y = np.concatenate([hit(o) for o in origins]).astype(int)
+    share = np.concatenate([np.mean([hit(o - k * T) for k in range(1, n_prior + 1)], axis=0)
+                            for o in origins])
+    length = np.tile(M @ np.asarray(length_km, float), len(origins))
+    return fit_route_calibration(mu, length, share, y, C=C), len(y)
 
 
 def corridor_routes(G, edge_index: list[tuple], undirected: np.ndarray
@@ -165,20 +247,16 @@ def sample_routes(edge_index: list[tuple], undirected: np.ndarray, length_km: np
     return routes
 
 
-def route_windows(p_seg: np.ndarray, y_seg: np.ndarray, prior: np.ndarray,
-                  routes: list[np.ndarray], length_km: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``mu``, length, prior disrupted share and outcome of every (route, window).
-
-    ``p_seg`` and ``y_seg`` are (n_pieces, n_windows): piece probabilities and labels;
-    ``prior`` is (n_pieces, n_windows, n_prior): labels of the previous windows.
-    """
-    mu_seg = -np.log1p(-np.clip(p_seg, 0.0, 1.0 - 1e-12))
-    mus, lens, shares, ys = [], [], [], []
-    for r in routes:
-        mus.append(mu_seg[r].sum(axis=0))
-        ys.append(y_seg[r].max(axis=0))
-        shares.append(prior[r].max(axis=0).mean(axis=-1))
-        lens.append(np.full(p_seg.shape[1], length_km[r].sum()))
-    return (np.concatenate(mus), np.concatenate(lens), np.concatenate(shares),
-            np.concatenate(ys))
+def training_routes(G, edge_index: list[tuple], undirected: np.ndarray,
+                    length_km: np.ndarray, how: str, n_routes: int, random_state: int
+                    ) -> tuple[list[np.ndarray], str]:
+    """The routes the calibration learns on and their name: ``n_routes`` random routes
+    (:func:`sample_routes`), which span quiet and violent roads of every length, plus
+    (``how="corridors"``) the corridors' fastest routes that can be routed on ``G``."""
+    routes = sample_routes(edge_index, undirected, length_km, n_routes=n_routes,
+                           random_state=random_state)
+    if how == "corridors":
+        corridors = list(corridor_routes(G, edge_index, undirected).values())
+        if corridors:
+            return routes + corridors, f"random routes and {len(corridors)} corridors"
+    return routes, "random routes"

@@ -18,8 +18,7 @@ Derived quantities: ``mu_e = -ln(1 - P_e)`` (expected disrupting incidents, Pois
 and ``rate_per_km_yr = mu_e / (L_e * T / 365.25)``. Route probabilities go through the
 route calibration learnt in the same fit (:mod:`routerisk.model.calibration`).
 
-The fitted state is plain numbers and arrays (:meth:`HazardModel.get_state`,
-:meth:`HazardModel.from_state`)."""
+The fitted state is plain numbers and arrays (:meth:`HazardModel.get_state`)."""
 
 from __future__ import annotations
 
@@ -81,10 +80,12 @@ class HazardModel(BaseEstimator):
     n_routes
         Random routes sampled for the route calibration (0: independence formula).
     route_calibration
-        ``"corridors"`` (default): learn the route calibration on the corridors of
-        ``corridors.toml`` (their fastest routes on the graph), strongly penalised, when at
-        least two of them can be routed; otherwise (and with ``"random"``) on the random
-        routes.
+        ``"corridors"`` (default): learn the route calibration on the random routes and
+        the corridors of ``corridors.toml`` that can be routed on the graph (their fastest
+        routes); ``"random"``: on the random routes alone.
+    n_route_origins
+        Windows (every ``origin_step_days``) the route calibration is learnt on: five years
+        at the default, so that the route level is not the last year's carried forward.
     random_state
         Seed of the route sample.
     """
@@ -92,7 +93,8 @@ class HazardModel(BaseEstimator):
     def __init__(self, horizon_days: int = 30, radius_km: float = 10.0, n_origins: int = 12,
                  origin_step_days: int = 30, C: float = 0.05, severity: Any = "default",
                  precision_spread: bool = True, kernel: str = "gaussian", n_routes: int = 300,
-                 route_calibration: str = "corridors", random_state: int = 0) -> None:
+                 route_calibration: str = "corridors", n_route_origins: int = 60,
+                 random_state: int = 0) -> None:
         self.horizon_days = horizon_days
         self.radius_km = radius_km
         self.n_origins = n_origins
@@ -103,11 +105,12 @@ class HazardModel(BaseEstimator):
         self.kernel = kernel
         self.n_routes = n_routes
         self.route_calibration = route_calibration
+        self.n_route_origins = n_route_origins
         self.random_state = random_state
 
     def _check_params(self) -> None:
         problems = []
-        for name in ("horizon_days", "n_origins", "origin_step_days"):
+        for name in ("horizon_days", "n_origins", "origin_step_days", "n_route_origins"):
             v = getattr(self, name)
             if not (isinstance(v, (int, np.integer)) and v >= 1):
                 problems.append(f"{name} must be a whole number >= 1; got {v!r}")
@@ -234,24 +237,19 @@ class HazardModel(BaseEstimator):
         self.coverage_ = spans_to_dates(spans)
         self.train_positive_rate_ = float(Y.mean())
         self.route_coef_ = np.asarray(cal.NO_CALIBRATION, float)
-        self.route_calibration_basis_ = "none"
+        self.route_calibration_basis_, self.n_route_windows_ = "none", 0
+        self.route_origins_: list[str] = []
         if self.n_routes:
-            routes = list(cal.corridor_routes(G, list(el.index), und).values()) if (
-                self.route_calibration == "corridors") else []
-            C_route, self.route_calibration_basis_ = 0.1, "corridors"
-            if len(routes) < 2:
-                routes = cal.sample_routes(list(el.index), und, length_km,
-                                           n_routes=self.n_routes,
-                                           random_state=self.random_state)
-                C_route, self.route_calibration_basis_ = 10.0, "random routes"
-            P = self._logistic(Z).reshape(len(origins), -1).T
-            n_prior = cal.n_prior_windows(T)
-            prior = np.stack([np.column_stack([space.labels(o - k * T, o - (k - 1) * T)
-                                               for k in range(1, n_prior + 1)])
-                              for o in origins], axis=1)
-            mu, ln, share, yr = cal.route_windows(P, Y.reshape(len(origins), -1).T, prior,
-                                                  routes, length_km)
-            self.route_coef_ = cal.fit_route_calibration(mu, ln, share, yr, C=C_route)
+            routes, self.route_calibration_basis_ = cal.training_routes(
+                G, list(el.index), und, length_km, self.route_calibration, self.n_routes,
+                self.random_state)
+            r_origins = cal.route_origins(as_of_day, T, step, first_day, spans,
+                                          self.n_route_origins) or origins
+            self.route_origins_ = [_iso(o) for o in r_origins]
+            self.route_coef_, self.n_route_windows_ = cal.learn_route_calibration(
+                space, lambda X: self._logistic((X - self.feature_mean_)
+                                                / self.feature_scale_),
+                routes, length_km, r_origins, T)
         logger.info("hazard model (%d days): %d incidents before %s, %d training windows "
                     "(%d skipped outside coverage), positive share %.4f", T,
                     self.n_incidents_, as_of_ts.date(), len(origins), n_skipped,
@@ -351,6 +349,9 @@ class HazardModel(BaseEstimator):
             "coef": dict(zip(self.feature_names_, map(float, self.coef_), strict=True)),
             "route_calibration": [float(c) for c in self.route_coef_],
             "route_calibration_basis": self.route_calibration_basis_,
+            "n_route_windows": self.n_route_windows_,
+            "route_origins": [self.route_origins_[-1], self.route_origins_[0]]
+            if self.route_origins_ else [],
             "severity": self.severity if isinstance(self.severity, str) else "custom",
             "n_incidents": self.n_incidents_, "n_ignored_after_as_of": self.n_ignored_after_as_of_,
             "train_origins": list(self.train_origins_),
@@ -384,6 +385,8 @@ class HazardModel(BaseEstimator):
             "n_windows_skipped_uncovered": self.n_windows_skipped_uncovered_,
             "coverage": list(self.coverage_), "train_positive_rate": self.train_positive_rate_,
             "route_calibration_basis": self.route_calibration_basis_,
+            "n_route_windows": self.n_route_windows_,
+            "route_origins": list(self.route_origins_),
             "fitted_outside_coverage": self.fitted_outside_coverage_,
         }
         params = {k: (int(v) if isinstance(v, np.integer) else v)
@@ -411,6 +414,8 @@ class HazardModel(BaseEstimator):
             model.coverage_ = list(f["coverage"])
             model.train_positive_rate_ = float(f["train_positive_rate"])
             model.route_calibration_basis_ = str(f["route_calibration_basis"])
+            model.n_route_windows_ = int(f["n_route_windows"])
+            model.route_origins_ = list(f["route_origins"])
             model.fitted_outside_coverage_ = bool(f["fitted_outside_coverage"])
         except (KeyError, TypeError) as exc:
             raise SpecError(f"HazardModel.from_state: malformed state ({exc})") from exc

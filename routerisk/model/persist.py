@@ -38,7 +38,7 @@ from routerisk.errors import RouteRiskError, SpecError
 
 #: Identifies the file type; :data:`FORMAT_VERSION` is bumped on incompatible changes.
 FORMAT = "routerisk-hazard-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class StaleModelError(RouteRiskError):

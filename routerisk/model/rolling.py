@@ -14,8 +14,9 @@ computed from the same past. Rows are segment-windows (each two-way piece once).
 - a reliability table of the pooled model probabilities;
 - routes: for every corridor and window, the calibrated route probability, the
   independence formula ``1 - prod(1 - p_e)`` and a constant (the corridors' disrupted
-  share over the windows before the origin: 12 at 30 days, 3 at 365) against whether any
-  piece was hit; Brier differences with intervals from resampling windows."""
+  share over the windows the route calibration learns from: their long-run level) against
+  whether any piece was hit; Brier differences with intervals from resampling windows;
+- the same for random routes the calibration did not learn on (``random_routes``)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from routerisk.model.backtest import (
     scores,
     violent_counts,
 )
-from routerisk.model.calibration import n_prior_windows
+from routerisk.model.calibration import n_prior_windows, sample_routes
 from routerisk.model.hazard import HazardModel
 from routerisk.model.kernels import _as_timestamp, validate_incidents
 from routerisk.model.lines import edge_lines, undirected_positions
@@ -137,7 +138,7 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
                      radius_km: float = 10.0, routes: Mapping[str, np.ndarray] | None = None,
                      model_params: Mapping[str, Any] | None = None, n_boot: int = 200,
                      cell_km: float = 100.0, near_km: float = 50.0,
-                     random_state: int = 0) -> dict[str, Any]:
+                     n_random_routes: int = 100, random_state: int = 0) -> dict[str, Any]:
     """Rolling-origin backtest; see the module docstring.
 
     Parameters
@@ -157,13 +158,20 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
         Bootstrap replicates and the side of the spatial cells (km).
     near_km
         Radius of the "near past violence" subset.
+    n_random_routes
+        Random routes (other than those the calibration learns on) scored the same way as
+        the corridors, to show how the route probability holds on any route; 0: none.
     """
     origins = rolling_origins(as_of, n_origins, horizon_days)
     df = validate_incidents(incidents)
     if G is None:
         from routerisk.network.io import load_study_network
         G = load_study_network()
-    lines, length_km = edge_lines(G).undirected_lines()
+    el = edge_lines(G)
+    lines, length_km = el.undirected_lines()
+    others = {f"random {i}": r for i, r in enumerate(sample_routes(
+        list(el.index), el.undirected(), length_km, n_routes=n_random_routes,
+        random_state=random_state + 1))} if n_random_routes else {}
     mid = lines.offsets[:-1] + (np.diff(lines.offsets) // 2)
     cell = (np.floor(lines.x[mid] / cell_km).astype(np.int64) * 100_000
             + np.floor(lines.y[mid] / cell_km).astype(np.int64))
@@ -171,7 +179,7 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
     rows: dict[str, list[np.ndarray]] = {k: [] for k in
                                          ("y", "model", "climatology", "persistence",
                                           "persistence_rank", "cell", "near", "origin")}
-    per_origin, route_rows, coefs = [], [], []
+    per_origin, route_rows, other_rows, coefs = [], [], [], []
     for j, o in enumerate(origins):
         model = HazardModel(horizon_days=horizon_days, radius_km=radius_km,
                             **dict(model_params or {}))
@@ -197,6 +205,9 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
         coefs.append(model.coef_)
         if routes:
             route_rows += _route_rows(model, routes, p, y, length_km, lines, past, o,
+                                      horizon_days, radius_km, j)
+        if others:
+            other_rows += _route_rows(model, others, p, y, length_km, lines, past, o,
                                       horizon_days, radius_km, j)
         logger.info("rolling %s: AP %.3f vs persistence %.3f", o.date(),
                     per_origin[-1]["model"]["average_precision"],
@@ -239,6 +250,9 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
                          for i, n in enumerate(model.feature_names_)},
         "bootstrap": {"n_boot": n_boot, "cell_km": cell_km, "level": 0.95},
         "routes": _route_summary(route_rows, n_boot, random_state),
+        "random_routes": {k: v for k, v in _route_summary(other_rows, n_boot,
+                                                          random_state).items()
+                          if k not in ("rows", "by_route")},
     }
     return out
 
@@ -251,7 +265,12 @@ def _route_rows(model: HazardModel, routes: Mapping[str, np.ndarray], p: np.ndar
     lab = np.column_stack([violent_counts(lines, past, o - k * h, o - (k - 1) * h, radius_km)
                            > 0 for k in range(1, n_prior + 1)])
     share = {name: lab[r].max(axis=0).mean() for name, r in routes.items()}
-    constant = float(np.mean(list(share.values())))
+    # the constant: the corridors' disrupted share over the windows the route calibration
+    # learns from (the long-run level, not the last year's)
+    starts = [pd.Timestamp(w) for w in model.route_origins_]
+    long = np.column_stack([violent_counts(lines, past, w, w + h, radius_km) > 0
+                            for w in starts])
+    constant = float(np.mean([long[r].max(axis=0).mean() for r in routes.values()]))
     out = []
     for name, r in routes.items():
         mu = float(-np.log1p(-np.clip(p[r], 0, 1 - 1e-12)).sum())

@@ -191,4 +191,7 @@ def test_rolling_backtest_reports_pooled_origins_and_routes(grid):
             assert d["lo"] <= d["estimate"] <= d["hi"] or np.isnan(d["estimate"])
     assert out["routes"]["n_route_windows"] == 3
     assert {"calibrated", "independence", "constant"} <= set(out["routes"])
+    R = out["random_routes"]
+    assert R["n_route_windows"] > 0 and R["n_route_windows"] % 3 == 0
+    assert R["differences"]["constant"]["lo"] <= R["differences"]["constant"]["hi"]
     json.dumps(out, default=str)

@@ -20,6 +20,7 @@ from routerisk.errors import SpecError
 from routerisk.incidents.schema import INCIDENT_COLUMNS
 from routerisk.model.hazard import HazardModel
 from routerisk.model.persist import (
+    FORMAT_VERSION,
     StaleModelError,
     incident_digests,
     load_model,
@@ -77,7 +78,7 @@ def test_save_load_predict_is_identical(grid_model, tmp_path):
     path = save_model(model, tmp_path / "m.json", incidents_digest=digests)
     assert path.with_suffix(".npz").is_file()
     doc = json.loads(path.read_text())
-    assert doc["format"] == "routerisk-hazard-model" and doc["format_version"] == 1
+    assert doc["format"] == "routerisk-hazard-model" and doc["format_version"] == FORMAT_VERSION
     assert doc["as_of"] == "2018-01-01" and doc["horizon_days"] == 365
     assert [f["sha256"] for f in doc["incident_files"]] == list(digests.values())
     again = load_model(path, incidents_digest=digests)
