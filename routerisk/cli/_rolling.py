@@ -13,22 +13,19 @@ logger = logging.getLogger(__name__)
 
 
 def corridor_pieces(G) -> dict:
-    """Two-way piece positions of every corridor's fastest route (unroutable ones are
-    logged and counted, not silently dropped)."""
-    from routerisk.errors import RouteRiskError
-    from routerisk.model.rolling import route_pieces
-    from routerisk.network.corridor_graph import corridor_route
+    """Two-way piece positions of every corridor's fastest route
+    (:func:`routerisk.model.calibration.corridor_routes`); the unroutable ones are named in a
+    warning, not silently dropped."""
+    from routerisk.model.calibration import corridor_routes
+    from routerisk.model.lines import edge_lines
     from routerisk.network.corridors import load_corridors
 
-    out, failed = {}, []
-    for name, corridor in load_corridors().items():
-        try:
-            out[name] = route_pieces(G, corridor_route(G, corridor), weight="travel_time")
-        except RouteRiskError as exc:
-            failed.append(name)
-            logger.warning("corridor %s left out of the route evaluation: %s", name, exc)
+    el = edge_lines(G)
+    out = corridor_routes(G, list(el.index), el.undirected())
+    failed = [name for name in load_corridors() if name not in out]
     if failed:
-        logger.warning("%d corridor(s) not routed: %s", len(failed), ", ".join(failed))
+        logger.warning("%d corridor(s) not routed, left out of the route evaluation: %s",
+                       len(failed), ", ".join(failed))
     return out
 
 

@@ -41,8 +41,7 @@ from routerisk.model.backtest import (
 from routerisk.model.calibration import n_prior_windows, sample_routes
 from routerisk.model.hazard import HazardModel
 from routerisk.model.kernels import _as_timestamp, validate_incidents
-from routerisk.model.lines import edge_lines, undirected_positions
-from routerisk.network.nodes import path_edges
+from routerisk.model.lines import edge_lines
 
 logger = logging.getLogger(__name__)
 
@@ -119,20 +118,6 @@ def block_bootstrap(y: np.ndarray, preds: Mapping[str, np.ndarray], blocks: np.n
     return out
 
 
-def route_pieces(G: nx.MultiDiGraph, path: Sequence[Any], weight: str = "travel_time"
-                 ) -> np.ndarray:
-    """Positions among the two-way pieces (:meth:`EdgeLines.undirected`) of a node path's
-    edges, as routed by ``weight``."""
-    el = edge_lines(G)
-    und = undirected_positions(el.index)
-    pos = {}
-    for j, p in enumerate(und):
-        u, v, k = el.index[p]
-        pos[(u, v, k) if str(u) <= str(v) else (v, u, k)] = j
-    return np.array([pos[(u, v, k) if str(u) <= str(v) else (v, u, k)]
-                     for u, v, k in path_edges(G, list(path), weight=weight)], dtype=np.int64)
-
-
 def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
                      horizon_days: int, G: nx.MultiDiGraph | None = None,
                      radius_km: float = 10.0, routes: Mapping[str, np.ndarray] | None = None,
@@ -150,8 +135,8 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
     G
         Road graph; default the study network.
     routes
-        Route name -> positions of its two-way pieces (:func:`route_pieces`); none: no
-        route evaluation.
+        Route name -> positions of its two-way pieces
+        (:func:`~routerisk.model.calibration.corridor_routes`); none: no route evaluation.
     model_params
         Extra :class:`HazardModel` parameters.
     n_boot, cell_km
