@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 from scipy.special import expit
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def fit_route_calibration(mu: np.ndarray, length_km: np.ndarray, share: np.ndarr
     """Fit ``[a, b, c, d]`` on route-windows: a logistic regression on the standardised
     design (L2 penalty ``1/C``, the same pull towards the mean rate for every input),
     returned on the raw design of :func:`route_design`."""
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # fitting only (slow import)
 
     y = np.asarray(y, int)
     if len(y) == 0 or y.min() == y.max():
@@ -199,6 +198,8 @@ def sample_routes(edge_index: list[tuple], undirected: np.ndarray, length_km: np
     random_state
         Seed.
     """
+    from scipy.sparse import csgraph
+
     key = (tuple(edge_index[i] for i in undirected[:50]), len(undirected), n_routes, max_km,
            random_state)
     if key in _ROUTE_CACHE:

@@ -18,7 +18,9 @@ Derived quantities: ``mu_e = -ln(1 - P_e)`` (expected disrupting incidents, Pois
 and ``rate_per_km_yr = mu_e / (L_e * T / 365.25)``. Route probabilities go through the
 route calibration learnt in the same fit (:mod:`routerisk.model.calibration`).
 
-The fitted state is plain numbers and arrays (:meth:`HazardModel.get_state`)."""
+Prediction and the fitted state (plain numbers and arrays: :meth:`HazardModel.get_state`,
+:meth:`HazardModel.from_state`) live in :class:`routerisk.model.fitted.FittedHazard`, which
+this estimator inherits and which a saved model is rebuilt as without scikit-learn."""
 
 from __future__ import annotations
 
@@ -28,19 +30,16 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from routerisk.errors import SpecError, ValidationError
-from routerisk.geo.grid import Polylines
+from routerisk.errors import ValidationError
 from routerisk.model import calibration as cal
 from routerisk.model.coverage import coverage_days, covered, spans_to_dates
 from routerisk.model.features import IncidentHistory, feature_names, feature_space
+from routerisk.model.fitted import FittedHazard
 from routerisk.model.kernels import (
-    DAYS_PER_YEAR,
-    KERNELS,
     _as_timestamp,
     _day_number,
     _resolve_severity,
@@ -50,13 +49,8 @@ from routerisk.model.lines import edge_lines
 
 logger = logging.getLogger(__name__)
 
-#: Arrays of the fitted state (everything else in it is a plain JSON value).
-_STATE_ARRAYS = ("feature_mean_", "feature_scale_", "coef_", "route_coef_")
-_HISTORY_FIELDS = ("source_x", "source_y", "source_precision_km", "incident_source",
-                   "incident_day", "incident_weight", "incident_violent")
 
-
-class HazardModel(BaseEstimator):
+class HazardModel(FittedHazard, BaseEstimator):
     """Probability of a disrupting incident per road segment over ``horizon_days``.
 
     Parameters
@@ -107,27 +101,6 @@ class HazardModel(BaseEstimator):
         self.route_calibration = route_calibration
         self.n_route_origins = n_route_origins
         self.random_state = random_state
-
-    def _check_params(self) -> None:
-        problems = []
-        for name in ("horizon_days", "n_origins", "origin_step_days", "n_route_origins"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, np.integer)) and v >= 1):
-                problems.append(f"{name} must be a whole number >= 1; got {v!r}")
-        for name in ("radius_km", "C"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
-                problems.append(f"{name} must be a positive number; got {v!r}")
-        if self.kernel not in KERNELS:
-            problems.append(f"kernel must be one of {sorted(KERNELS)}; got {self.kernel!r}")
-        if not (isinstance(self.n_routes, (int, np.integer)) and self.n_routes >= 0):
-            problems.append(f"n_routes must be a whole number >= 0; got {self.n_routes!r}")
-        if self.route_calibration not in ("corridors", "random"):
-            problems.append(f"route_calibration must be 'corridors' or 'random'; got "
-                            f"{self.route_calibration!r}")
-        if problems:
-            raise SpecError("HazardModel: " + "; ".join(problems))
-        _resolve_severity(self.severity)
 
     # -- fit -----------------------------------------------------------------------------
     def fit(self, incidents: pd.DataFrame, y: None = None, *, as_of: Any = None,
@@ -256,173 +229,8 @@ class HazardModel(BaseEstimator):
                     self.train_positive_rate_)
         return self
 
-    # -- predict -------------------------------------------------------------------------
-    def _logistic(self, Z: np.ndarray) -> np.ndarray:
-        return expit(self.intercept_ + Z @ self.coef_)
-
-    def _standardised(self, lines: Polylines, length_km: np.ndarray, *,
-                      incident_counts: np.ndarray | None = None) -> np.ndarray:
-        check_is_fitted(self, "coef_")
-        space = feature_space(lines, length_km, self.history_, radius_km=float(self.radius_km),
-                              precision_spread=self.precision_spread, kernel=self.kernel)
-        day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
-        X = space.at(day, counts=incident_counts)
-        return (X - self.feature_mean_) / self.feature_scale_
-
-    def predict_lines(self, lines: Polylines, length_km: np.ndarray, *,
-                      incident_counts: np.ndarray | None = None) -> np.ndarray:
-        """``P_e`` over ``horizon_days_`` for polylines (km) of the given road lengths.
-
-        ``incident_counts`` optionally multiplies each training incident (a bootstrap
-        resample of the history, one count per incident in ``history_``)."""
-        return self._logistic(self._standardised(lines, np.asarray(length_km, float),
-                                                 incident_counts=incident_counts))
-
-    def predict_proba(self, G: nx.MultiDiGraph) -> pd.Series:
-        """``P_e``: probability of a disrupting incident over ``horizon_days_``, per edge
-        ``(u, v, key)``."""
-        el = edge_lines(G)
-        return pd.Series(self.predict_lines(el.lines, el.length_km), index=el.index,
-                         name="p_disrupt")
-
-    def predict_rate(self, G: nx.MultiDiGraph) -> pd.Series:
-        """``rate_per_km_yr = -ln(1 - P_e) / (L_e * horizon_days_ / 365.25)`` per edge."""
-        el = edge_lines(G)
-        p = self.predict_lines(el.lines, el.length_km)
-        return pd.Series(self.rate_from_p(p, el.length_km), index=el.index,
-                         name="rate_per_km_yr")
-
-    def rate_from_p(self, p: np.ndarray, length_km: np.ndarray) -> np.ndarray:
-        """Rate per km per year equivalent to ``p`` over the model's horizon."""
-        check_is_fitted(self, "coef_")
-        mu = -np.log1p(-np.clip(np.asarray(p, float), 0.0, 1.0 - 1e-12))
-        return mu / (np.asarray(length_km, float) * self.horizon_days_ / DAYS_PER_YEAR)
-
-    def contributions(self, G: nx.MultiDiGraph) -> pd.DataFrame:
-        """Per-edge contributions to the log-odds of ``P_e``: ``coef_j * z_j`` for every
-        standardised feature ``z_j`` (zero at the training mean), plus ``intercept``;
-        the row sum is ``logit(P_e)``."""
-        el = edge_lines(G)
-        Z = self._standardised(el.lines, el.length_km)
-        frame = pd.DataFrame(Z * self.coef_, index=el.index, columns=self.feature_names_)
-        frame.insert(0, "intercept", self.intercept_)
-        return frame
-
-    def route_probability(self, mu: np.ndarray | float, length_km: np.ndarray | float,
-                          share: np.ndarray | float) -> np.ndarray:
-        """Calibrated probability that a route is disrupted over ``horizon_days_``.
-
-        Parameters
-        ----------
-        mu
-            ``sum_e -ln(1 - P_e)`` over the route's pieces (the independence view).
-        length_km
-            Road length of the route.
-        share
-            Share of the route's previous windows in which it was disrupted
-            (:meth:`route_history_share`).
-        """
-        check_is_fitted(self, "route_coef_")
-        return cal.route_probability(self.route_coef_, mu, length_km, share)
-
-    def route_history_share(self, lines: Polylines, length_km: np.ndarray) -> float:
-        """Share of the :func:`~routerisk.model.calibration.n_prior_windows` windows before
-        ``as_of_`` in which a violent incident lay within ``radius_km`` of the route made of
-        ``lines``."""
-        check_is_fitted(self, "coef_")
-        space = feature_space(lines, np.asarray(length_km, float), self.history_,
-                              radius_km=float(self.radius_km),
-                              precision_spread=self.precision_spread, kernel=self.kernel)
-        day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
-        T = self.horizon_days_
-        hits = [space.labels(day - k * T, day - (k - 1) * T).max(initial=0)
-                for k in range(1, cal.n_prior_windows(T) + 1)]
-        return float(np.mean(hits))
-
-    def params_used(self) -> dict[str, Any]:
-        """The fitted parameters as plain values (for reports and JSON)."""
-        check_is_fitted(self, "coef_")
-        return {
-            "as_of": self.as_of_.date().isoformat(), "horizon_days": self.horizon_days_,
-            "link": "logistic (L2)", "C": float(self.C), "radius_km": float(self.radius_km),
-            "intercept": self.intercept_,
-            "coef": dict(zip(self.feature_names_, map(float, self.coef_), strict=True)),
-            "route_calibration": [float(c) for c in self.route_coef_],
-            "route_calibration_basis": self.route_calibration_basis_,
-            "n_route_windows": self.n_route_windows_,
-            "route_origins": [self.route_origins_[-1], self.route_origins_[0]]
-            if self.route_origins_ else [],
-            "severity": self.severity if isinstance(self.severity, str) else "custom",
-            "n_incidents": self.n_incidents_, "n_ignored_after_as_of": self.n_ignored_after_as_of_,
-            "train_origins": list(self.train_origins_),
-            "n_windows_skipped_uncovered": self.n_windows_skipped_uncovered_,
-            "coverage": list(self.coverage_), "train_positive_rate": self.train_positive_rate_,
-            "fitted_outside_coverage": self.fitted_outside_coverage_,
-        }
-
-    # -- state ---------------------------------------------------------------------------
-    def get_state(self) -> dict[str, Any]:
-        """The fitted model as JSON-able values and numpy arrays (no pickle).
-
-        Keys: ``params`` (constructor parameters), ``fitted`` (scalars and lists), and one
-        ``array.<name>`` key per numpy array (the incident history as
-        ``array.history.<field>``): the JSON-able values and the arrays can be split by type
-        and stored apart (:mod:`routerisk.model.persist`).
-        """
-        check_is_fitted(self, "coef_")
-        if not isinstance(self.severity, str):
-            raise SpecError("get_state: only the named severities ('default', 'uniform') "
-                            "can be stored")
-        arrays = {f"array.{n}": np.asarray(getattr(self, n)) for n in _STATE_ARRAYS}
-        for f in _HISTORY_FIELDS:
-            arrays[f"array.history.{f}"] = np.asarray(getattr(self.history_, f))
-        fitted = {
-            "as_of": self.as_of_.date().isoformat(), "horizon_days": self.horizon_days_,
-            "intercept": self.intercept_, "feature_names": list(self.feature_names_),
-            "n_incidents": self.n_incidents_,
-            "n_ignored_after_as_of": self.n_ignored_after_as_of_,
-            "train_origins": list(self.train_origins_),
-            "n_windows_skipped_uncovered": self.n_windows_skipped_uncovered_,
-            "coverage": list(self.coverage_), "train_positive_rate": self.train_positive_rate_,
-            "route_calibration_basis": self.route_calibration_basis_,
-            "n_route_windows": self.n_route_windows_,
-            "route_origins": list(self.route_origins_),
-            "fitted_outside_coverage": self.fitted_outside_coverage_,
-        }
-        params = {k: (int(v) if isinstance(v, np.integer) else v)
-                  for k, v in self.get_params().items()}
-        return {"params": params, "fitted": fitted, **arrays}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> HazardModel:
-        """A fitted model from :meth:`get_state` output (identical predictions)."""
-        try:
-            model = cls(**state["params"])
-            f = state["fitted"]
-            for n in _STATE_ARRAYS:
-                setattr(model, n, np.asarray(state[f"array.{n}"], float))
-            model.history_ = IncidentHistory(**{
-                k: np.asarray(state[f"array.history.{k}"]) for k in _HISTORY_FIELDS})
-            model.intercept_ = float(f["intercept"])
-            model.feature_names_ = list(f["feature_names"])
-            model.as_of_ = pd.Timestamp(f["as_of"])
-            model.horizon_days_ = int(f["horizon_days"])
-            model.n_incidents_ = int(f["n_incidents"])
-            model.n_ignored_after_as_of_ = int(f["n_ignored_after_as_of"])
-            model.train_origins_ = list(f["train_origins"])
-            model.n_windows_skipped_uncovered_ = int(f["n_windows_skipped_uncovered"])
-            model.coverage_ = list(f["coverage"])
-            model.train_positive_rate_ = float(f["train_positive_rate"])
-            model.route_calibration_basis_ = str(f["route_calibration_basis"])
-            model.n_route_windows_ = int(f["n_route_windows"])
-            model.route_origins_ = list(f["route_origins"])
-            model.fitted_outside_coverage_ = bool(f["fitted_outside_coverage"])
-        except (KeyError, TypeError) as exc:
-            raise SpecError(f"HazardModel.from_state: malformed state ({exc})") from exc
-        model._check_params()
-        if len(model.coef_) != len(model.feature_names_):
-            raise SpecError("HazardModel.from_state: coef_ and feature_names differ in length")
-        return model
+    def _check_fitted(self, attr: str = "coef_") -> None:
+        check_is_fitted(self, attr)
 
 
 def _iso(day: float) -> str:

@@ -80,12 +80,13 @@ def _state_of(model) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def _model_from(doc: dict, arrays: Mapping[str, np.ndarray]):
-    from routerisk.model.hazard import HazardModel
+    # rebuilt without scikit-learn (prediction only): scoring with a saved model starts fast
+    from routerisk.model.fitted import SavedHazardModel
 
     if doc.get("kind") != "get_state":
         raise SpecError(f"unknown saved-model state kind {doc.get('kind')!r}; refit with "
                         "'routerisk model fit --out FILE'")
-    return HazardModel.from_state({**doc["state"], **arrays})
+    return SavedHazardModel.from_state({**doc["state"], **arrays})
 
 
 # --------------------------------------------------------------------------- files
@@ -101,7 +102,8 @@ def save_model(model, path: str | os.PathLike[str], *, incidents_digest: Mapping
     Parameters
     ----------
     model
-        A fitted :class:`routerisk.model.hazard.HazardModel`.
+        A fitted :class:`routerisk.model.hazard.HazardModel` (or a loaded
+        :class:`routerisk.model.fitted.SavedHazardModel`).
     path
         The JSON file to write (``.json``); the arrays go to the same name with ``.npz``.
     incidents_digest
@@ -193,8 +195,9 @@ def load_model(path: str | os.PathLike[str], *,
 
     Returns
     -------
-    HazardModel
-        Fitted; ``model.saved_metadata_`` holds the JSON document's metadata.
+    routerisk.model.fitted.SavedHazardModel
+        The fitted model (prediction only, no scikit-learn needed);
+        ``model.saved_metadata_`` holds the JSON document's metadata.
 
     Raises
     ------

@@ -19,17 +19,16 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, RouteRiskError, SpecError
-from routerisk.model.hazard import HazardModel
+from routerisk.model.fitted import FittedHazard
 from routerisk.model.kernels import DAYS_PER_YEAR
 from routerisk.model.lines import edge_lines, subset_lines
 from routerisk.network.nodes import path_edges
 
 
-def _model_horizon(model: HazardModel, horizon_days: float | None) -> float:
-    check_is_fitted(model, "coef_")
+def _model_horizon(model: FittedHazard, horizon_days: float | None) -> float:
+    model._check_fitted("coef_")
     if horizon_days is not None and float(horizon_days) != float(model.horizon_days_):
         raise SpecError(f"the hazard model is fitted for {model.horizon_days_} days, not "
                         f"{horizon_days:g}: fit one with HazardModel(horizon_days="
@@ -37,7 +36,7 @@ def _model_horizon(model: HazardModel, horizon_days: float | None) -> float:
     return float(model.horizon_days_)
 
 
-def segment_risk(G: nx.MultiDiGraph, model: HazardModel, *, horizon_days: float | None = None,
+def segment_risk(G: nx.MultiDiGraph, model: FittedHazard, *, horizon_days: float | None = None,
                  write: bool = False) -> pd.DataFrame:
     """Risk of every edge of ``G`` over ``horizon_days``.
 
@@ -46,7 +45,8 @@ def segment_risk(G: nx.MultiDiGraph, model: HazardModel, *, horizon_days: float 
     G
         Road graph (EPSG:4326, edge ``length`` in m, ``geometry`` LineStrings).
     model
-        A fitted :class:`~routerisk.model.hazard.HazardModel`.
+        A fitted :class:`~routerisk.model.hazard.HazardModel` (or a saved one,
+        :class:`~routerisk.model.fitted.SavedHazardModel`).
     horizon_days
         Horizon ``T`` in days; must be the model's (default: the model's).
     write
@@ -178,7 +178,7 @@ def _route_steps(G: nx.MultiDiGraph, path_nodes: Sequence[Any], weight: str
 
 
 def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
-               model: HazardModel | None = None, horizon_days: float | None = None,
+               model: FittedHazard | None = None, horizon_days: float | None = None,
                weight: str = "travel_time", n_boot: int = 200, level: float = 0.9,
                n_top: int = 10, random_state: int | None = 0) -> RouteRisk:
     """Risk that a route is disrupted over the horizon.
