@@ -65,6 +65,11 @@ ACLED_FILE = "incidents/acled_mli_bfa_ner_1997_2019.csv"
 UCDP_FILE = "incidents/ucdp_ged251_SAMPLE_bbox_pre2023.csv"
 
 
+#: The project's curated incident catalogue (written from the articles in
+#: ``../shared/seeds``), shipped in ``routerisk/data``.
+CATALOGUE_FILE = PACKAGE_DATA / "catalogue.csv"
+
+
 def _candidates() -> list[tuple[str, Path]]:
     found = []
     env = os.environ.get(DATA_ENV)

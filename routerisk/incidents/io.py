@@ -29,7 +29,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from routerisk.config import ACLED_FILE, optional_shared_file, package_file
+from routerisk.config import (  # CATALOGUE_FILE: re-exported
+    ACLED_FILE,
+    CATALOGUE_FILE,
+    optional_shared_file,
+)
 from routerisk.errors import ArgumentError, DataNotFoundError, ValidationError
 from routerisk.incidents import FORMATS
 from routerisk.incidents._files import (
@@ -53,9 +57,6 @@ logger = logging.getLogger(__name__)
 
 #: Formats :func:`read_incidents` knows.
 
-
-#: The project's curated catalogue (written from the articles in ``../shared/seeds``).
-CATALOGUE_FILE = package_file("catalogue.csv")
 
 
 #: Columns that identify each CSV format (any one of them votes for the format).

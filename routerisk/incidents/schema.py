@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from routerisk.config import STUDY_BBOX
 from routerisk.errors import expected
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 class EventType(str, Enum):
@@ -162,6 +165,8 @@ def empty_incident_frame() -> gpd.GeoDataFrame:
 
 
 def _typed_frame(df: pd.DataFrame) -> gpd.GeoDataFrame:
+    import geopandas as gpd  # only when frames are built (a saved model needs none)
+
     df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
     for col in ("latitude", "longitude", "location_precision_km", "closure_radius_km"):
         df[col] = pd.to_numeric(df[col]).astype(float)

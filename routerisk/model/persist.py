@@ -60,8 +60,7 @@ def incident_digests(paths: Iterable[str | os.PathLike[str]]) -> dict[str, str]:
 
 def default_incident_files() -> list[Path]:
     """The files :func:`routerisk.incidents.io.default_incidents` reads (catalogue, ACLED)."""
-    from routerisk.config import ACLED_FILE, optional_shared_file
-    from routerisk.incidents.io import CATALOGUE_FILE
+    from routerisk.config import ACLED_FILE, CATALOGUE_FILE, optional_shared_file
 
     files = [Path(CATALOGUE_FILE)]
     acled = optional_shared_file(ACLED_FILE)

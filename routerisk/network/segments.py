@@ -25,10 +25,10 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Hashable
+from functools import lru_cache
 
 import networkx as nx
 import numpy as np
-from pyproj import Geod
 from shapely.geometry import LineString
 
 from routerisk.errors import ArgumentError, SpecError
@@ -52,7 +52,12 @@ ADDITIVE_ATTRS: tuple[str, ...] = ("length", "travel_time", "total_time_min",
 PARENT_ATTRS: tuple[str, ...] = ("parent_u", "parent_v", "parent_key", "piece", "offset_m")
 
 
-_GEOD = Geod(ellps="WGS84")
+@lru_cache(maxsize=1)
+def _geod():
+    """The WGS84 ellipsoid (pyproj imported on first use: a cached graph needs none)."""
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
 
 
 def geodesic_length_m(line: LineString) -> float:
@@ -63,7 +68,7 @@ def geodesic_length_m(line: LineString) -> float:
 def _vertex_steps_m(coords: np.ndarray) -> np.ndarray:
     if len(coords) < 2:
         return np.zeros(0)
-    _, _, dist = _GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    _, _, dist = _geod().inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
     return np.abs(np.asarray(dist, dtype=float))
 
 
@@ -74,12 +79,12 @@ def _geodesic_fraction(start: np.ndarray, end: np.ndarray, along_m: np.ndarray,
     lo = np.zeros(len(start))
     hi = np.ones(len(start))
     d_end = start + (end - start)
-    _, _, full = _GEOD.inv(start[:, 0], start[:, 1], d_end[:, 0], d_end[:, 1])
+    _, _, full = _geod().inv(start[:, 0], start[:, 1], d_end[:, 0], d_end[:, 1])
     target = np.minimum(np.asarray(along_m, dtype=float), np.abs(full))
     for _ in range(iterations):
         mid = (lo + hi) / 2
         pt = start + mid[:, None] * (end - start)
-        _, _, dist = _GEOD.inv(start[:, 0], start[:, 1], pt[:, 0], pt[:, 1])
+        _, _, dist = _geod().inv(start[:, 0], start[:, 1], pt[:, 0], pt[:, 1])
         below = np.abs(dist) < target
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)

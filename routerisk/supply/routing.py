@@ -339,12 +339,13 @@ def risk_network(*, as_of=None, horizon_days: float = 30, incidents=None, G=None
     edge (:func:`routerisk.model.risk.segment_risk`). ``G.graph["risk_as_of"]`` records the
     forecast date.
     """
-    from routerisk.model.build import fit_model
     from routerisk.model.risk import segment_risk
     from routerisk.network.io import load_study_network
 
     G = (load_study_network() if G is None else G).copy()
     if model is None:
+        from routerisk.model.build import fit_model  # scikit-learn: only when fitting
+
         model = fit_model(incidents, as_of=as_of, horizon_days=horizon_days, G=G)
     segment_risk(G, model, horizon_days=horizon_days, write=True)
     return G
