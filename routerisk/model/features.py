@@ -124,50 +124,88 @@ class FeatureSpace:
         self.length_km = np.asarray(length_km, float)
         self.history = history
         self.radius_km = float(radius_km)
-        n_src = len(history.source_x)
-        self.kernels: dict[float, sp.csr_matrix] = {}
-        for bw in MASS_BANDWIDTHS_KM:
-            h = spread_km(history.source_precision_km, bw, precision_spread)
-            pi, li, d = pairs_within(lines, history.source_x, history.source_y,
-                                     KERNELS[kernel][1] * h)
-            k = kernel_values(d, h[pi], bw, kernel)
-            self.kernels[bw] = sp.csr_matrix((k, (li, pi)), shape=(lines.n, n_src))
-        self.near: dict[float, sp.csr_matrix] = {}
-        for r in sorted({*RECENCY_RADII_KM, self.radius_km}):
-            pi, li, _ = pairs_within(lines, history.source_x, history.source_y, r)
-            self.near[r] = sp.csr_matrix((np.ones(len(pi)), (li, pi)), shape=(lines.n, n_src))
+        self.precision_spread = bool(precision_spread)
+        self.kernel = kernel
         self.names = feature_names(self.radius_km)
+        # built on first use: the labels of a route need one neighbour matrix, not all
+        self._kernels: dict[float, sp.csr_matrix] = {}
+        self._near: dict[float, sp.csr_matrix] = {}
+
+    def kernel_matrix(self, bandwidth_km: float) -> sp.csr_matrix:
+        """(n_segments, n_sources) kernel weights at one of :data:`MASS_BANDWIDTHS_KM`."""
+        k = self._kernels.get(bandwidth_km)
+        if k is None:
+            hist = self.history
+            h = spread_km(hist.source_precision_km, bandwidth_km, self.precision_spread)
+            pi, li, d = pairs_within(self.lines, hist.source_x, hist.source_y,
+                                     KERNELS[self.kernel][1] * h)
+            values = kernel_values(d, h[pi], bandwidth_km, self.kernel)
+            k = self._kernels[bandwidth_km] = sp.csr_matrix(
+                (values, (li, pi)), shape=(self.lines.n, len(hist.source_x)))
+        return k
+
+    def near_matrix(self, radius_km: float) -> sp.csr_matrix:
+        """(n_segments, n_sources) ones where a source lies within ``radius_km``."""
+        m = self._near.get(radius_km)
+        if m is None:
+            hist = self.history
+            pi, li, _ = pairs_within(self.lines, hist.source_x, hist.source_y, radius_km)
+            m = self._near[radius_km] = sp.csr_matrix(
+                (np.ones(len(pi)), (li, pi)), shape=(self.lines.n, len(hist.source_x)))
+        return m
 
     def at(self, day: float, *, counts: np.ndarray | None = None) -> np.ndarray:
         """Feature matrix (n_segments, n_features) at ``day`` (days since 1970-01-01).
 
         ``counts`` optionally multiplies every incident (a bootstrap resample).
         """
+        return self.at_resampled(day, None if counts is None else np.asarray(counts)[None])[0]
+
+    def at_resampled(self, day: float, counts: np.ndarray | None) -> np.ndarray:
+        """Feature matrices (n_resamples, n_segments, n_features) at ``day``, one per row of
+        ``counts`` (n_resamples, n_incidents): how many times each incident is drawn (one
+        matrix, every incident once, when ``None``). The resamples share the sparse
+        products."""
         hist = self.history
         n_src = len(hist.source_x)
         before = hist.incident_day < day
-        mult = before.astype(float) if counts is None else before * np.asarray(counts, float)
+        mult = (before.astype(float)[None, :] if counts is None
+                else before * np.asarray(counts, float))
+        n_res = len(mult)
         age = np.maximum(day - hist.incident_day, 0.0)
+
+        def per_source(weights: np.ndarray, chosen: np.ndarray | None = None) -> np.ndarray:
+            # (n_sources, n_resamples): sum of each resample's weights per source
+            src = hist.incident_source
+            return np.column_stack([
+                np.bincount(src if chosen is None else src[chosen[b]],
+                            weights=weights[b] if chosen is None else weights[b][chosen[b]],
+                            minlength=n_src) for b in range(n_res)])
+
+        def product(matrix: sp.csr_matrix, per_src: np.ndarray) -> np.ndarray:
+            # a single resample as a vector product (what the point forecast always was)
+            return (matrix @ per_src[:, 0])[:, None] if n_res == 1 else matrix @ per_src
+
         cols = []
         for bw in MASS_BANDWIDTHS_KM:
             for hl in MASS_HALF_LIVES_DAYS:
                 w = hist.incident_weight * np.exp(-math.log(2.0) * age / hl) * mult
-                src_w = np.bincount(hist.incident_source, weights=w, minlength=n_src)
-                cols.append(np.log1p(self.kernels[bw] @ src_w))
+                cols.append(np.log1p(product(self.kernel_matrix(bw), per_source(w))))
         viol = hist.incident_violent & (mult > 0)
-        last = np.zeros(n_src)
-        np.maximum.at(last, hist.incident_source[viol], hist.incident_day[viol] + 1.0)
+        last = np.zeros((n_src, n_res))
+        for b in range(n_res):
+            np.maximum.at(last[:, b], hist.incident_source[viol[b]],
+                          hist.incident_day[viol[b]] + 1.0)
         for r in RECENCY_RADII_KM:
-            latest = np.asarray(self.near[r].multiply(last[None, :]).max(axis=1).todense()
-                                ).ravel()
+            latest = _row_max(self.near_matrix(r), last)
             since = np.where(latest > 0, day - (latest - 1.0), RECENCY_CAP_DAYS)
             cols.append(np.log1p(np.clip(since, 0.0, RECENCY_CAP_DAYS)))
+        near = self.near_matrix(self.radius_km)
         for d in COUNT_WINDOWS_DAYS:
             inwin = viol & (hist.incident_day >= day - d)
-            c = np.bincount(hist.incident_source[inwin], weights=mult[inwin], minlength=n_src)
-            cols.append(np.log1p(self.near[self.radius_km] @ c))
-        cols.append(np.log(self.length_km))
-        return np.column_stack(cols)
+            cols.append(np.log1p(product(near, per_source(mult, inwin))))
+        cols.append(np.repeat(np.log(self.length_km)[:, None], n_res, axis=1))
+        return np.ascontiguousarray(np.stack(cols, axis=-1).transpose(1, 0, 2))
 
     def labels(self, start_day: float, end_day: float) -> np.ndarray:
         """1 where a violent incident dated in ``[start_day, end_day)`` lies within
@@ -176,7 +214,19 @@ class FeatureSpace:
         sel = hist.incident_violent & (hist.incident_day >= start_day) & (
             hist.incident_day < end_day)
         hit = np.bincount(hist.incident_source[sel], minlength=len(hist.source_x)) > 0
-        return (self.near[self.radius_km] @ hit.astype(float) > 0).astype(int)
+        return (self.near_matrix(self.radius_km) @ hit.astype(float) > 0).astype(int)
+
+
+def _row_max(matrix: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """``max(0, max_j matrix[i, j] * values[j, k])`` over the stored entries ``j`` of each
+    row ``i`` of ``matrix``, for every column ``k`` of ``values`` (zero for an empty row)."""
+    out = np.zeros((matrix.shape[0], values.shape[1]))
+    starts = matrix.indptr[:-1]
+    filled = np.diff(matrix.indptr) > 0
+    if filled.any():
+        prod = matrix.data[:, None] * values[matrix.indices]
+        out[filled] = np.maximum(np.maximum.reduceat(prod, starts[filled], axis=0), 0.0)
+    return out
 
 
 _CACHE: dict[tuple, FeatureSpace] = {}

@@ -75,13 +75,19 @@ class FittedHazard:
     def _logistic(self, Z: np.ndarray) -> np.ndarray:
         return expit(self.intercept_ + Z @ self.coef_)
 
-    def _standardised(self, lines: Polylines, length_km: np.ndarray, *,
-                      incident_counts: np.ndarray | None = None) -> np.ndarray:
+    def _features(self, lines: Polylines, length_km: np.ndarray,
+                  incident_counts: np.ndarray | None) -> np.ndarray:
+        """Raw features (n_resamples, n_segments, n_features) at ``as_of_``."""
         self._check_fitted("coef_")
         space = feature_space(lines, length_km, self.history_, radius_km=float(self.radius_km),
                               precision_spread=self.precision_spread, kernel=self.kernel)
         day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
-        X = space.at(day, counts=incident_counts)
+        return space.at_resampled(day, incident_counts)
+
+    def _standardised(self, lines: Polylines, length_km: np.ndarray, *,
+                      incident_counts: np.ndarray | None = None) -> np.ndarray:
+        counts = None if incident_counts is None else np.asarray(incident_counts)[None]
+        X = self._features(lines, length_km, counts)[0]
         return (X - self.feature_mean_) / self.feature_scale_
 
     def predict_lines(self, lines: Polylines, length_km: np.ndarray, *,
@@ -92,6 +98,15 @@ class FittedHazard:
         resample of the history, one count per incident in ``history_``)."""
         return self._logistic(self._standardised(lines, np.asarray(length_km, float),
                                                  incident_counts=incident_counts))
+
+    def predict_lines_resampled(self, lines: Polylines, length_km: np.ndarray,
+                                incident_counts: np.ndarray) -> np.ndarray:
+        """``P_e`` (n_resamples, n_segments) for many resamples of the history at once:
+        row ``b`` is ``predict_lines(lines, length_km, incident_counts=incident_counts[b])``
+        (the resamples share the sparse products; the same numbers)."""
+        X = self._features(lines, np.asarray(length_km, float), np.asarray(incident_counts))
+        return np.stack([self._logistic((x - self.feature_mean_) / self.feature_scale_)
+                         for x in X]) if len(X) else np.zeros((0, lines.n))
 
     def predict_proba(self, G: nx.MultiDiGraph) -> pd.Series:
         """``P_e``: probability of a disrupting incident over ``horizon_days_``, per edge

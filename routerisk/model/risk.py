@@ -26,6 +26,9 @@ from routerisk.model.kernels import DAYS_PER_YEAR
 from routerisk.model.lines import edge_lines, subset_lines
 from routerisk.network.nodes import path_edges
 
+#: Bootstrap replicates computed together (bounds the memory of a long incident history).
+_BOOT_CHUNK = 50
+
 
 def _model_horizon(model: FittedHazard, horizon_days: float | None) -> float:
     model._check_fitted("coef_")
@@ -228,11 +231,14 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
             rng = np.random.default_rng(random_state)
             n = model.n_incidents_
             mus, ps = np.empty(n_boot), np.empty(n_boot)
-            for b in range(n_boot):
-                counts = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-                pb = model.predict_lines(lines, length_km, incident_counts=counts)
-                mus[b] = float(-np.log1p(-np.clip(pb, 0, 1 - 1e-12)).sum())
-                ps[b] = float(model.route_probability(mus[b], L, share)[0])
+            for start in range(0, n_boot, _BOOT_CHUNK):
+                stop = min(start + _BOOT_CHUNK, n_boot)
+                counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+                                   for _ in range(start, stop)]).astype(float)
+                for b, pb in enumerate(model.predict_lines_resampled(lines, length_km, counts),
+                                       start):
+                    mus[b] = float(-np.log1p(-np.clip(pb, 0, 1 - 1e-12)).sum())
+                    ps[b] = float(model.route_probability(mus[b], L, share)[0])
             q = [(1 - level) / 2, 1 - (1 - level) / 2]
             mlo, mhi = (float(v) for v in np.quantile(mus, q))
             lo, hi = (float(v) for v in np.quantile(ps, q))
