@@ -55,7 +55,8 @@ def projection_crs() -> str:
 
 
 def to_km_geometry(geom: BaseGeometry) -> BaseGeometry:
-    """A lon/lat shapely geometry in the study plane (km)."""
+    """A lon/lat shapely geometry in the study plane (km); an array of geometries gives an
+    array (all projected in one call)."""
     return shapely.transform(geom, lambda xy: np.column_stack(lonlat_to_km(xy[:, 0], xy[:, 1])))
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
@@ -185,20 +186,26 @@ def _undeclared_crossings(G: nx.MultiDiGraph, cost: CostModel, *, gazetteer=None
             links.setdefault(_parent(G, u, v, k), []).append((u, v, k))
     out: dict[tuple, float] = {}
     radius_km = cost.crossing_radius_km
+    # every piece projected in one call (the same numbers as one piece at a time)
+    flat = [e for edges in links.values() for e in edges]
+    lonlat = np.empty(len(flat), dtype=object)
+    lonlat[:] = [edge_line(G, *e) for e in flat]
+    km_lines = iter(to_km_geometry(lonlat))
     for edges in links.values():
-        lines = [to_km_geometry(edge_line(G, *e)) for e in edges]
-        geom = shapely.union_all(lines)
+        geom = shapely.union_all([next(km_lines) for _ in edges])
         if any(shapely.distance(geom, p) <= radius_km for p in pts):
             continue
         lengths = {e: float(G.edges[e]["length"]) for e in edges}
         # both directions are among the pieces: apportion within each direction
+        by_dir: dict[tuple, list[tuple]] = {}
         for e in edges:
             d = G.edges[e]
-            same_dir = [f for f in edges if (G.edges[f].get("parent_u", f[0]),
-                                             G.edges[f].get("parent_v", f[1]))
-                        == (d.get("parent_u", e[0]), d.get("parent_v", e[1]))]
+            by_dir.setdefault((d.get("parent_u", e[0]), d.get("parent_v", e[1])), []).append(e)
+        share = {}
+        for same_dir in by_dir.values():
             total = sum(lengths[f] for f in same_dir) or 1.0
-            out[e] = lengths[e] / total
+            share.update((e, lengths[e] / total) for e in same_dir)
+        out.update((e, share[e]) for e in edges)
     return out
 
 
