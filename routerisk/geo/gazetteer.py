@@ -58,10 +58,14 @@ def normalize_name(text: str) -> str:
     >>> normalize_name("  Ségou ") == normalize_name("SEGOU")
     True
     """
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    folded = re.sub(r"[\s\-'’_.]+", " ", ascii_only.casefold())
-    return folded.strip()
+    text = str(text)
+    if not text.isascii():  # ASCII has no accents to strip (NFKD leaves it unchanged)
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _FOLD_RE.sub(" ", text.casefold()).strip()
+
+
+_FOLD_RE = re.compile(r"[\s\-'’_.]+")
 
 
 #: Columns a gazetteer CSV must have.
@@ -144,12 +148,14 @@ def _name_index(gaz: pd.DataFrame) -> dict[str, list[int]]:
     cached = _NAME_INDEX.get(id(gaz))
     if cached is not None and cached[0]() is gaz and cached[1] == len(gaz):
         return cached[2]
-    sets: dict[str, set[int]] = {}
+    index: dict[str, list[int]] = {}
     for col in ("key", "key_en"):
-        for pos, key in enumerate(gaz[col].to_numpy()):
+        for pos, key in enumerate(gaz[col].tolist()):
             if key:
-                sets.setdefault(key, set()).add(pos)
-    index = {key: sorted(rows) for key, rows in sets.items()}
+                index.setdefault(key, []).append(pos)
+    for key, rows in index.items():
+        if len(rows) > 1:  # in order and once each, whichever column matched
+            index[key] = sorted(set(rows))
     key_id = id(gaz)
     try:
         ref = weakref.ref(gaz, lambda _: _NAME_INDEX.pop(key_id, None))
