@@ -12,8 +12,10 @@ with the points of the neighbouring cells that can reach it. Inside a block the 
 distance from each point to each sub-segment is computed with numpy and reduced to the
 minimum per polyline. Work therefore grows with the number of (point, polyline) pairs
 within reach, not with the product of the two counts. (A shapely ``STRtree`` was measured
-at about 200 ns per candidate pair on a million segments, too slow for the benchmark; the
-grid does the same job with dense numpy blocks.)"""
+at about 200 ns per candidate pair on a million segments, too slow for the kernel sums; the
+grid does the same job with dense numpy blocks.) :func:`pairs_within`, whose points each
+have their own radius, evaluates only the pairs whose boxes come within that radius (an
+``STRtree`` of the polylines' boxes) and computes each of them as its dense block would."""
 
 from __future__ import annotations
 
@@ -162,22 +164,10 @@ def _sq_dist(ax, ay, dx, dy, inv, qx, qy) -> np.ndarray:
     return ux
 
 
-def iter_blocks(lines: Polylines, px: np.ndarray, py: np.ndarray, reach_km: float, *,
-                dtype: type = np.float64
-                ) -> Iterator[tuple[np.ndarray, np.ndarray, Callable[[], np.ndarray]]]:
-    """Yield blocks of (polyline ids, point ids, squared-distance thunk) covering every pair.
-
-    Every (point, polyline) pair whose exact distance is below ``reach_km`` appears in
-    exactly one block (pairs farther apart may appear too). The thunk computes the dense
-    matrix of squared exact distances (km^2), shape (len(polyline ids), len(point ids)).
-    With ``dtype=np.float32`` coordinates are taken relative to the block's first vertex
-    before rounding, so distances keep centimetre resolution.
-    """
-    px = np.asarray(px, dtype=float)
-    py = np.asarray(py, dtype=float)
-    if lines.n == 0 or len(px) == 0:
-        return
-    grid = _GridIndex(lines, reach_km)
+def _blocks(grid: _GridIndex, px: np.ndarray, py: np.ndarray, reach_km: float
+            ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Blocks ``(a, b, point ids, their x, their y)``: polylines ``a:b`` in grid order are
+    compared with those points (see :func:`iter_blocks`)."""
     pkey = grid.point_keys(px, py)
     porder = np.argsort(pkey, kind="stable")
     pkeys_sorted = pkey[porder]
@@ -211,7 +201,27 @@ def iter_blocks(lines: Polylines, px: np.ndarray, py: np.ndarray, reach_km: floa
                                       side="right")) - 1
             bounds.append(min(e, max(nxt, bounds[-1] + 1)))
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            yield grid.order[a:b], pts, _thunk(grid, a, b, qx, qy, dtype)
+            yield a, b, pts, qx, qy
+
+
+def iter_blocks(lines: Polylines, px: np.ndarray, py: np.ndarray, reach_km: float, *,
+                dtype: type = np.float64
+                ) -> Iterator[tuple[np.ndarray, np.ndarray, Callable[[], np.ndarray]]]:
+    """Yield blocks of (polyline ids, point ids, squared-distance thunk) covering every pair.
+
+    Every (point, polyline) pair whose exact distance is below ``reach_km`` appears in
+    exactly one block (pairs farther apart may appear too). The thunk computes the dense
+    matrix of squared exact distances (km^2), shape (len(polyline ids), len(point ids)).
+    With ``dtype=np.float32`` coordinates are taken relative to the block's first vertex
+    before rounding, so distances keep centimetre resolution.
+    """
+    px = np.asarray(px, dtype=float)
+    py = np.asarray(py, dtype=float)
+    if lines.n == 0 or len(px) == 0:
+        return
+    grid = _GridIndex(lines, reach_km)
+    for a, b, pts, qx, qy in _blocks(grid, px, py, reach_km):
+        yield grid.order[a:b], pts, _thunk(grid, a, b, qx, qy, dtype)
 
 
 def _thunk(grid: _GridIndex, a: int, b: int, qx: np.ndarray, qy: np.ndarray, dtype: type):
@@ -250,9 +260,16 @@ def map_blocks(lines: Polylines, px: np.ndarray, py: np.ndarray, reach_km: float
         return [f.result() for f in futures]
 
 
-def pairs_within(lines: Polylines, px: np.ndarray, py: np.ndarray, radius_km: float | np.ndarray,
-                 *, n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pairs_within(lines: Polylines, px: np.ndarray, py: np.ndarray, radius_km: float | np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (point, polyline) pair closer than ``radius_km`` (per point or scalar).
+
+    Only the pairs whose bounding boxes come within each point's own radius are evaluated
+    (a shapely ``STRtree`` of the polylines' boxes finds them), so a few points of very
+    wide reach do not make every point search that far. Each distance is computed exactly
+    as the dense blocks of :func:`iter_blocks` compute it (float64, relative to the first
+    vertex of the block the pair falls in), so the numbers do not depend on which pairs are
+    evaluated.
 
     Returns
     -------
@@ -260,21 +277,64 @@ def pairs_within(lines: Polylines, px: np.ndarray, py: np.ndarray, radius_km: fl
         Sorted by polyline then point; distances are exact (km).
     """
     px = np.asarray(px, dtype=float)
+    py = np.asarray(py, dtype=float)
     radius = np.broadcast_to(np.asarray(radius_km, dtype=float), px.shape)
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(px) == 0 or lines.n == 0:
-        return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-
-    def collect(lids, pts, d2):
-        r = radius[pts]
-        li, pj = np.nonzero(d2 < (r * r)[None, :])
-        return pts[pj], lids[li], np.sqrt(d2[li, pj])
-
-    out = map_blocks(lines, px, py, float(radius.max()), collect, n_jobs=n_jobs)
-    if not out:
-        return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    pi = np.concatenate([o[0] for o in out]).astype(np.int64)
-    li = np.concatenate([o[1] for o in out]).astype(np.int64)
-    d = np.concatenate([o[2] for o in out])
+        return empty
+    grid = _GridIndex(lines, float(radius.max()))
+    # the block of every polyline (grid order) and the points each block compares with
+    block_of = np.full(lines.n, -1, np.int64)
+    origin = np.zeros(lines.n, np.int64)
+    members = []
+    for i, (a, b, pts, _, _) in enumerate(_blocks(grid, px, py, float(radius.max()))):
+        block_of[a:b] = i
+        origin[a:b] = grid.sub_start[a]
+        members.append(i * len(px) + pts)
+    if not members:
+        return empty
+    member_keys = np.unique(np.concatenate(members))
+    # candidates: polyline boxes within each point's radius (a margin keeps the boundary)
+    pad = radius + 1e-6 * (1.0 + radius)
+    tree = shapely.STRtree(shapely.box(grid.xmin, grid.ymin, grid.xmax, grid.ymax))
+    pj, pos = tree.query(shapely.box(px - pad, py - pad, px + pad, py + pad))
+    keys = block_of[pos] * len(px) + pj
+    keep = (block_of[pos] >= 0) & np.isin(keys, member_keys, assume_unique=False)
+    pj, pos = pj[keep], pos[keep]
+    if len(pj) == 0:
+        return empty
+    # every sub-segment of every candidate, relative to its block's origin
+    first = grid.sub_start[pos]
+    nsub = grid.sub_start[pos + 1] - first
+    starts = np.concatenate([[0], np.cumsum(nsub)[:-1]])
+    rep = np.repeat(np.arange(len(pj)), nsub)
+    sub = np.repeat(first - starts, nsub) + np.arange(len(rep))
+    o = origin[pos][rep]
+    ox, oy = grid.ax[o], grid.ay[o]
+    q = pj[rep]
+    d2 = _sq_dist_pairs(grid.ax[sub] - ox, grid.ay[sub] - oy, grid.dx[sub], grid.dy[sub],
+                        grid.inv_len2[sub], px[q] - ox, py[q] - oy)
+    if len(d2) > len(pj):
+        d2 = np.minimum.reduceat(d2, starts)
+    r = radius[pj]
+    inside = d2 < r * r
+    pi, li, d = pj[inside], grid.order[pos[inside]], np.sqrt(d2[inside])
     order = np.lexsort((pi, li))
-    return pi[order], li[order], d[order]
+    return pi[order].astype(np.int64), li[order].astype(np.int64), d[order]
 
+
+def _sq_dist_pairs(ax, ay, dx, dy, inv, qx, qy) -> np.ndarray:
+    """:func:`_sq_dist` for matched pairs (one sub-segment, one point each): the same
+    operations in the same order, so the same numbers."""
+    ux = qx - ax
+    uy = qy - ay
+    t = ux * dx
+    t += uy * dy
+    t *= inv
+    np.clip(t, 0.0, 1.0, out=t)
+    ux -= t * dx
+    uy -= t * dy
+    ux *= ux
+    uy *= uy
+    ux += uy
+    return ux

@@ -56,7 +56,7 @@ def test_pairs_within_matches_brute_force_exact_distances():
     lines = Polylines.from_arrays(x, y, idx, n)
     px, py = rng.uniform(-10, 160, 200), rng.uniform(-10, 90, 200)
     radius = rng.uniform(2, 20, 200)
-    pi, li, d = pairs_within(lines, px, py, radius, n_jobs=2)
+    pi, li, d = pairs_within(lines, px, py, radius)
     brute = np.array([[point_polyline_distance_km(px[j], py[j], lines, i) for j in range(200)]
                       for i in range(n)])
     bl, bp = np.nonzero(brute < radius[None, :])
