@@ -22,6 +22,19 @@ log = logging.getLogger(__name__)
 Edge = tuple[Hashable, Hashable, Hashable]
 
 
+def edge_count(G: nx.MultiGraph | nx.MultiDiGraph) -> int:
+    """``G.number_of_edges()``, counted from the key dicts (several times faster; the
+    per-graph caches check it on every use)."""
+    adj = getattr(G, "_adj", None)
+    if adj is None or not G.is_multigraph():
+        return G.number_of_edges()
+    n = sum(len(keys) for nbrs in adj.values() for keys in nbrs.values())
+    if not G.is_directed():  # each edge is stored under both of its ends (a loop once)
+        loops = sum(len(adj[u][u]) for u in adj if u in adj[u])
+        n = (n + loops) // 2
+    return n
+
+
 def node_coords(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Node ids and their lon, lat as arrays (same order)."""
     ids = np.array(list(G.nodes), dtype=object)
@@ -193,12 +206,12 @@ def _edge_tree(G: nx.MultiDiGraph):
     import shapely
 
     cached = _EDGE_TREES.get(G)
-    if cached is not None and cached[0] == G.number_of_edges():
+    if cached is not None and cached[0] == edge_count(G):
         return cached[1], cached[2], cached[3]
     keys = list(G.edges(keys=True))
     geoms = np.array([edge_line(G, *e) for e in keys], dtype=object)
     tree = shapely.STRtree(geoms)
-    _EDGE_TREES[G] = (G.number_of_edges(), tree, keys, geoms)
+    _EDGE_TREES[G] = (len(keys), tree, keys, geoms)
     return tree, keys, geoms
 
 

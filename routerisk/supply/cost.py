@@ -32,6 +32,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from routerisk.config import package_file, read_toml
 from routerisk.errors import SpecError, ValidationError, pydantic_problems
+from routerisk.network.nodes import edge_count
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class CostModel(BaseModel):
         key = self.model_dump_json()
         per_graph = _COSTS.setdefault(G, {})
         cached = per_graph.get(key)
-        if cached is None or cached.n_edges != G.number_of_edges():
+        if cached is None or cached.n_edges != edge_count(G):
             cached = _EdgeCosts(G, self, gazetteer=gazetteer)
             per_graph[key] = cached
         return cached
@@ -134,7 +135,7 @@ class _EdgeCosts:
     """Per-edge driving, border and crossing hours keyed by the edge dict's id."""
 
     def __init__(self, G: nx.MultiDiGraph, cost: CostModel, *, gazetteer=None) -> None:
-        self.n_edges = G.number_of_edges()
+        self.n_edges = edge_count(G)
         self.drive: dict[int, float] = {}
         self.border: dict[int, float] = {}
         self.crossing: dict[int, float] = {}

@@ -15,7 +15,7 @@ import shapely
 from routerisk.errors import NodeNotFoundError
 from routerisk.geo.projection import lonlat_to_km, to_km_geometry
 from routerisk.geo.sphere import great_circle_km
-from routerisk.network.nodes import edge_line
+from routerisk.network.nodes import edge_count, edge_line
 from routerisk.supply.paths import Edge
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,11 @@ class _EdgeTable:
     """Edges of a graph with their projected geometries (cached per graph object)."""
 
     def __init__(self, G: nx.MultiDiGraph) -> None:
-        self.n_edges = G.number_of_edges()
         self.edges: list[Edge] = list(G.edges(keys=True))
-        self.lines = np.array([to_km_geometry(edge_line(G, *e)) for e in self.edges],
-                              dtype=object)
+        self.n_edges = len(self.edges)
+        lonlat = np.empty(len(self.edges), dtype=object)
+        lonlat[:] = [edge_line(G, *e) for e in self.edges]
+        self.lines = to_km_geometry(lonlat)  # all projected in one call
         self.tree = shapely.STRtree(self.lines)
 
 
@@ -83,7 +84,7 @@ _EDGE_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _edge_table(G: nx.MultiDiGraph) -> _EdgeTable:
     table = _EDGE_TABLES.get(G)
-    if table is None or table.n_edges != G.number_of_edges():
+    if table is None or table.n_edges != edge_count(G):
         table = _EdgeTable(G)
         _EDGE_TABLES[G] = table
     return table
