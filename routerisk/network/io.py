@@ -340,19 +340,31 @@ def read_any_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
                     f"{', '.join(GRAPHML_SUFFIXES + OSM_SUFFIXES)}")
 
 
+class _Derived:
+    """A derived graph held once per process: its cache entry (each call builds a new
+    graph from it, no copy) or, with no cache entry, the graph itself (each call copies
+    it)."""
+
+    def __init__(self, entry=None, graph: nx.MultiDiGraph | None = None) -> None:
+        self.entry, self.graph = entry, graph
+
+    def fresh(self) -> nx.MultiDiGraph:
+        return self.entry.graph() if self.entry is not None else self.graph.copy()
+
+
 @lru_cache(maxsize=4)
 def _any_cached(resolved: str, mtime_ns: int, size: int,
                 bbox: tuple[float, float, float, float], max_segment_m: float,
-                use_cache: bool, cache_folder: str | None) -> nx.MultiDiGraph:
+                use_cache: bool, cache_folder: str | None) -> _Derived:
     from routerisk.network import graph_cache
 
     digest = file_sha256(resolved)
     key = graph_cache.cache_key(digest, {"bbox": list(bbox), "max_segment_m": max_segment_m,
                                          "name": Path(resolved).name.lower()})
     if use_cache:
-        G = graph_cache.load_cached(key, cache_folder)
-        if G is not None:
-            return G
+        entry = graph_cache.read_cached(key, cache_folder)
+        if entry is not None:
+            return _Derived(entry=entry)
     log.info("loading road graph %s", resolved)
     G = clip_graph(read_any_graph(resolved), bbox)
     if G.number_of_edges() == 0:
@@ -362,7 +374,7 @@ def _any_cached(resolved: str, mtime_ns: int, size: int,
     G.graph.update(source=resolved, source_sha256=digest, max_segment_m=float(max_segment_m))
     if use_cache:
         graph_cache.store(G, key, cache_folder)
-    return G
+    return _Derived(graph=G)
 
 
 def load_any_graph(path: str | os.PathLike[str] | None = None, *,
@@ -403,4 +415,4 @@ def load_any_graph(path: str | os.PathLike[str] | None = None, *,
                         f"got {max_segment_m!r}")
     key = _file_key(default_network_path(path))
     folder = None if cache_dir is None else str(Path(cache_dir).resolve())
-    return _any_cached(*key, bbox, float(max_segment_m), bool(use_cache), folder).copy()
+    return _any_cached(*key, bbox, float(max_segment_m), bool(use_cache), folder).fresh()

@@ -158,19 +158,34 @@ def test_default_trunk_named_explicitly_is_the_default(capsys):
 def test_cache_is_reused_rebuilt_and_safe_to_corrupt(osm_fixture, tmp_path):
     folder = tmp_path / "cache" / "graphs"
     first = load_any_graph(osm_fixture)
-    files = list(folder.glob("derived-*.json"))
+    files = list(folder.glob("derived-*.npz"))
     assert len(files) == 1
     netio._any_cached.cache_clear()
     cached = graph_cache.load_cached(files[0].stem.removeprefix("derived-"))
     assert cached is not None and nx.utils.graphs_equal(
         nx.MultiDiGraph(cached.edges(keys=True)), nx.MultiDiGraph(first.edges(keys=True)))
-    files[0].write_text("{not json")
+    # the entry keeps every attribute as it was: types, values and key order
+    for (*_, d), (*_, e) in zip(first.edges(keys=True, data=True),
+                                cached.edges(keys=True, data=True), strict=True):
+        assert list(d) == list(e)
+        for a in d:
+            assert type(d[a]) is type(e[a])
+            if a == "geometry":
+                assert d[a].equals_exact(e[a], 0)
+            elif d[a] == d[a]:                     # NaN aside
+                assert d[a] == e[a]
+    assert [dict(d) for _, d in first.nodes(data=True)] == [
+        dict(d) for _, d in cached.nodes(data=True)]
+    good = files[0].read_bytes()
+    files[0].write_bytes(good[: len(good) // 2])  # a damaged entry
+    netio._any_cached.cache_clear()
     again = load_any_graph(osm_fixture)           # unreadable entry ignored and rewritten
     assert again.number_of_edges() == first.number_of_edges()
-    assert json.loads(files[0].read_text())["format"] == graph_cache.CACHE_FORMAT
+    assert graph_cache.CachedGraph(files[0].read_bytes()).doc["format"] == \
+        graph_cache.CACHE_FORMAT
     netio._any_cached.cache_clear()
     load_any_graph(osm_fixture, max_segment_m=5_000)   # other options: another entry
-    assert len(list(folder.glob("derived-*.json"))) == 2
+    assert len(list(folder.glob("derived-*.npz"))) == 2
     assert not list(folder.glob("*.tmp"))
 
 
