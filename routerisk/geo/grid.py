@@ -164,42 +164,61 @@ def _sq_dist(ax, ay, dx, dy, inv, qx, qy) -> np.ndarray:
     return ux
 
 
+def _cell_points(grid: _GridIndex, px: np.ndarray, py: np.ndarray, reach_km: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The points every cell of polylines is compared with: those in the 3 x 3 cells around
+    it that come within ``reach_km`` of the box of its polylines.
+
+    Returns ``(ptr, pts, qx, qy)``: the points of cell ``c`` are ``pts[ptr[c]:ptr[c + 1]]``
+    (in key order, the order of the dense blocks' columns), ``qx``, ``qy`` their
+    coordinates."""
+    pkey = grid.point_keys(px, py)
+    porder = np.argsort(pkey, kind="stable")
+    pkeys_sorted = pkey[porder]
+    ny = grid.ny
+    # the 3 x 3 neighbourhood of a cell is three runs of 3 consecutive keys
+    lo = np.stack([np.searchsorted(pkeys_sorted, grid.cells + d * ny - 1, side="left")
+                   for d in (-1, 0, 1)], axis=1).ravel()
+    hi = np.stack([np.searchsorted(pkeys_sorted, grid.cells + d * ny + 1, side="right")
+                   for d in (-1, 0, 1)], axis=1).ravel()
+    n_run = hi - lo
+    first = np.cumsum(n_run) - n_run
+    pos = np.repeat(lo - first, n_run) + np.arange(int(n_run.sum()))
+    cell = np.repeat(np.arange(len(lo)) // 3, n_run)
+    qx, qy = px[porder[pos]], py[porder[pos]]
+    r = float(reach_km)
+    ok = ((qx >= np.minimum.reduceat(grid.xmin, grid.cstart)[cell] - r)
+          & (qx <= np.maximum.reduceat(grid.xmax, grid.cstart)[cell] + r)
+          & (qy >= np.minimum.reduceat(grid.ymin, grid.cstart)[cell] - r)
+          & (qy <= np.maximum.reduceat(grid.ymax, grid.cstart)[cell] + r))
+    cell, pos, qx, qy = cell[ok], pos[ok], qx[ok], qy[ok]
+    ptr = np.searchsorted(cell, np.arange(len(grid.cells) + 1))
+    return ptr, porder[pos], qx, qy
+
+
+def _cell_bounds(grid: _GridIndex, s: int, e: int, n_points: int) -> list[int]:
+    """Polylines ``s:e`` (one cell, grid order) split so that each dense block of
+    sub-segments x ``n_points`` stays within :data:`_BLOCK_ELEMENTS`."""
+    max_rows = max(1, _BLOCK_ELEMENTS // n_points)
+    bounds = [s]
+    while bounds[-1] < e:
+        nxt = int(np.searchsorted(grid.sub_start, grid.sub_start[bounds[-1]] + max_rows,
+                                  side="right")) - 1
+        bounds.append(min(e, max(nxt, bounds[-1] + 1)))
+    return bounds
+
+
 def _blocks(grid: _GridIndex, px: np.ndarray, py: np.ndarray, reach_km: float
             ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
     """Blocks ``(a, b, point ids, their x, their y)``: polylines ``a:b`` in grid order are
     compared with those points (see :func:`iter_blocks`)."""
-    pkey = grid.point_keys(px, py)
-    porder = np.argsort(pkey, kind="stable")
-    pkeys_sorted = pkey[porder]
-    sx, sy = px[porder], py[porder]
-    ny = grid.ny
-    # the 3 x 3 neighbourhood of a cell is three runs of 3 consecutive keys
-    lo = np.stack([np.searchsorted(pkeys_sorted, grid.cells + d * ny - 1, side="left")
-                   for d in (-1, 0, 1)], axis=1)
-    hi = np.stack([np.searchsorted(pkeys_sorted, grid.cells + d * ny + 1, side="right")
-                   for d in (-1, 0, 1)], axis=1)
-    r = float(reach_km)
-    for c in range(len(grid.cells)):
-        l3, h3 = lo[c], hi[c]
-        if int((h3 - l3).sum()) == 0:
-            continue
-        sel = np.concatenate([np.arange(a, b) for a, b in zip(l3, h3, strict=True) if b > a])
-        s, e = int(grid.cstart[c]), int(grid.cend[c])
-        qx, qy = sx[sel], sy[sel]
-        ok = ((qx >= grid.xmin[s:e].min() - r) & (qx <= grid.xmax[s:e].max() + r)
-              & (qy >= grid.ymin[s:e].min() - r) & (qy <= grid.ymax[s:e].max() + r))
-        if not ok.all():
-            sel, qx, qy = sel[ok], qx[ok], qy[ok]
-        if len(sel) == 0:
-            continue
-        pts = porder[sel]
-        # split the cell's polylines so that each dense matrix stays bounded
-        max_rows = max(1, _BLOCK_ELEMENTS // len(sel))
-        bounds = [s]
-        while bounds[-1] < e:
-            nxt = int(np.searchsorted(grid.sub_start, grid.sub_start[bounds[-1]] + max_rows,
-                                      side="right")) - 1
-            bounds.append(min(e, max(nxt, bounds[-1] + 1)))
+    if len(grid.cells) == 0:
+        return
+    ptr, pts_all, qx_all, qy_all = _cell_points(grid, px, py, reach_km)
+    for c in np.flatnonzero(np.diff(ptr) > 0).tolist():
+        p0, p1 = int(ptr[c]), int(ptr[c + 1])
+        pts, qx, qy = pts_all[p0:p1], qx_all[p0:p1], qy_all[p0:p1]
+        bounds = _cell_bounds(grid, int(grid.cstart[c]), int(grid.cend[c]), p1 - p0)
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             yield a, b, pts, qx, qy
 
@@ -283,23 +302,29 @@ def pairs_within(lines: Polylines, px: np.ndarray, py: np.ndarray, radius_km: fl
     if len(px) == 0 or lines.n == 0:
         return empty
     grid = _GridIndex(lines, float(radius.max()))
-    # the block of every polyline (grid order) and the points each block compares with
-    block_of = np.full(lines.n, -1, np.int64)
-    origin = np.zeros(lines.n, np.int64)
-    members = []
-    for i, (a, b, pts, _, _) in enumerate(_blocks(grid, px, py, float(radius.max()))):
-        block_of[a:b] = i
-        origin[a:b] = grid.sub_start[a]
-        members.append(i * len(px) + pts)
-    if not members:
+    ptr, pts_all, _, _ = _cell_points(grid, px, py, float(radius.max()))
+    n_pts = np.diff(ptr)
+    if not n_pts.any():
         return empty
-    member_keys = np.unique(np.concatenate(members))
+    # the cell of every polyline (grid order), and the first sub-segment of its dense block
+    # (the origin its distances are taken from)
+    cell_of = np.repeat(np.arange(len(grid.cells)), grid.cend - grid.cstart)
+    origin = np.repeat(grid.sub_start[grid.cstart], grid.cend - grid.cstart)
+    one_block = (grid.sub_start[grid.cend] - grid.sub_start[grid.cstart]
+                 <= np.maximum(1, _BLOCK_ELEMENTS // np.maximum(n_pts, 1)))
+    for c in np.flatnonzero(~one_block & (n_pts > 0)).tolist():
+        bounds = _cell_bounds(grid, int(grid.cstart[c]), int(grid.cend[c]), int(n_pts[c]))
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            origin[a:b] = grid.sub_start[a]
+    member_keys = np.repeat(np.arange(len(grid.cells)), n_pts) * len(px) + pts_all
+    member_keys.sort()
     # candidates: polyline boxes within each point's radius (a margin keeps the boundary)
     pad = radius + 1e-6 * (1.0 + radius)
     tree = shapely.STRtree(shapely.box(grid.xmin, grid.ymin, grid.xmax, grid.ymax))
     pj, pos = tree.query(shapely.box(px - pad, py - pad, px + pad, py + pad))
-    keys = block_of[pos] * len(px) + pj
-    keep = (block_of[pos] >= 0) & np.isin(keys, member_keys, assume_unique=False)
+    keys = cell_of[pos] * len(px) + pj
+    found = np.minimum(np.searchsorted(member_keys, keys), len(member_keys) - 1)
+    keep = member_keys[found] == keys
     pj, pos = pj[keep], pos[keep]
     if len(pj) == 0:
         return empty
