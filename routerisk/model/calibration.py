@@ -19,11 +19,11 @@ clustering of incidents along a road that the pieces' own features miss. ``b < 1
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,24 @@ _ROUTE_CACHE: dict[tuple, Any] = {}
 #: Coefficients that mean "no calibration learnt": logit P = ln mu (close to independence
 #: for small mu).
 NO_CALIBRATION = (0.0, 1.0, 0.0, 0.0)
+
+
+def expit(z: np.ndarray | float) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-z))``, elementwise (float64).
+
+    Computed with the C library's ``exp`` (:func:`math.exp`), which gives the same numbers
+    as ``scipy.special.expit`` (importing scipy.special costs more than scoring a route).
+    """
+    flat = np.asarray(z, dtype=float)
+    out = np.fromiter(map(_expit1, flat.ravel().tolist()), dtype=float, count=flat.size)
+    return out.reshape(flat.shape)
+
+
+def _expit1(z: float) -> float:
+    try:
+        return 1.0 / (1.0 + math.exp(-z))
+    except OverflowError:  # exp(-z) beyond the largest float: the C exp gives inf
+        return 0.0
 
 
 #: History (days) over which a route's disrupted share is taken: its long-run level.

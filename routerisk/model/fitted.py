@@ -16,7 +16,6 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from routerisk.errors import RouteRiskError, SpecError
 from routerisk.geo.grid import Polylines
@@ -73,7 +72,7 @@ class FittedHazard:
 
     # -- predict -------------------------------------------------------------------------
     def _logistic(self, Z: np.ndarray) -> np.ndarray:
-        return expit(self.intercept_ + Z @ self.coef_)
+        return cal.expit(self.intercept_ + Z @ self.coef_)
 
     def _features(self, lines: Polylines, length_km: np.ndarray,
                   incident_counts: np.ndarray | None) -> np.ndarray:
