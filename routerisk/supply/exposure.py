@@ -22,6 +22,7 @@ import networkx as nx
 import pandas as pd
 
 from routerisk.network.naming import link_label
+from routerisk.network.nodes import path_edges
 from routerisk.supply.fuel_routes import FuelRoutes, load_routes, with_shares
 from routerisk.supply.paths import (
     Edge,
@@ -30,6 +31,7 @@ from routerisk.supply.paths import (
     check_risk_graph,
     horizon_days,
     link_of,
+    path_cost_h,
     path_metrics,
 )
 from routerisk.supply.stops import (  # noqa: F401  (re-exported)
@@ -110,8 +112,7 @@ def compute_baseline(G: nx.MultiDiGraph, spec: FuelRoutes, *, cost=None, gazette
     for r in spec.routes:
         a, b = stops[r.name][0].node, stops[r.name][-1].node
         free = shortest_path(G, a, b, weight=weight)
-        cheapest[r.name] = path_metrics(G, free, weight=weight, cost=cost,
-                                        towns=False).cost_h
+        cheapest[r.name] = path_cost_h(G, path_edges(G, free, weight), cost)
     notes = skipped_stops(paths, stops) + snap_notes(stops)
     return Baseline(spec, stops, paths, metrics, cheapest, cost, notes)
 

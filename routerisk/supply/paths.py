@@ -295,7 +295,7 @@ def path_metrics(G: nx.MultiDiGraph, nodes: Sequence[Hashable], *, weight: Weigh
     length = sum(float(G.edges[e]["length"]) for e in edges)
     tt = sum(float(G.edges[e]["travel_time"]) for e in edges)
     mu = sum(float(G.edges[e].get("mu", 0.0) or 0.0) for e in edges)
-    cost_h = sum(table.total.get(id(G.edges[e]), 0.0) for e in edges)
+    cost_h = path_cost_h(G, edges, model)
     border_h = sum(table.border.get(id(G.edges[e]), 0.0)
                    + table.crossing.get(id(G.edges[e]), 0.0) for e in edges)
     names = towns_passed(G, list(nodes), gazetteer=gazetteer, weight=weight) if towns else []
@@ -303,6 +303,15 @@ def path_metrics(G: nx.MultiDiGraph, nodes: Sequence[Hashable], *, weight: Weigh
 
     return PathMetrics(list(nodes), edges, length / 1000.0, tt / 3600.0, mu,
                        route_p_disrupt(G, edges), names, cost_h, border_h)
+
+
+def path_cost_h(G: nx.MultiDiGraph, edges: Sequence[Edge], cost=None) -> float:
+    """Generalised cost (h) of a path given by its edges (:attr:`PathMetrics.cost_h`
+    without the rest of the metrics)."""
+    from routerisk.supply.cost import check_cost
+
+    table = check_cost(cost).edge_costs(G)
+    return sum(table.total.get(id(G.edges[e]), 0.0) for e in edges)
 
 
 def _cost(G, edges, weight: WeightFn) -> float:
