@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from routerisk.geo.sphere import chord_to_km, unit_vectors
+from routerisk.geo.sphere import NearestOnSphere, chord_to_km, unit_vectors
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +88,14 @@ class PlaceNamer:
         self.exact_km, self.max_km = float(exact_km), float(max_km)
         self._tree = None
         if self.towns is not None and len(self.towns.name):
-            from scipy.spatial import cKDTree
-
-            self._tree = cKDTree(unit_vectors(self.towns.lon, self.towns.lat))
+            self._tree = NearestOnSphere(unit_vectors(self.towns.lon, self.towns.lat))
 
     def __call__(self, lon: float, lat: float) -> str:
         """The name of the point (``lon``, ``lat``), degrees."""
         if self._tree is not None:
-            chord, i = self._tree.query(unit_vectors([lon], [lat])[0])
+            names = self.towns.name
+            chord, i = self._tree.query(unit_vectors([lon], [lat])[0],
+                                        same=lambda a, b: names[a] == names[b])
             km = float(chord_to_km(chord))
             if km <= self.max_km:
                 name = str(self.towns.name[int(i)])

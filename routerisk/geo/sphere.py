@@ -2,11 +2,13 @@
 
 Every distance between two lon/lat points — snapping a place to a road, deduplicating
 incidents, geocoding ambiguity — is :func:`great_circle_km` (haversine on the IUGG mean
-radius); k-d trees of points on the unit sphere turn chord lengths into the same distance
-with :func:`chord_to_km`.
+radius); nearest-point searches on the unit sphere (:class:`NearestOnSphere`) turn chord
+lengths into the same distance with :func:`chord_to_km`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,3 +35,48 @@ def unit_vectors(lon, lat) -> np.ndarray:
 def chord_to_km(chord) -> np.ndarray:
     """Great-circle km from the chord length between two unit vectors."""
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord, float) / 2.0, 0.0, 1.0))
+
+
+class NearestOnSphere:
+    """The nearest of fixed points on the unit sphere (rows of :func:`unit_vectors`) to a
+    query point, by chord length.
+
+    The first queries scan every point with numpy (tens of microseconds for thousands of
+    points; no scipy import, which costs more than a command's few queries); the scan
+    computes the chord exactly as ``scipy.spatial.cKDTree`` does, so it gives the same
+    distance and point. From :data:`TREE_AFTER` queries on, and for a query whose nearest
+    is tied (points at the same chord) unless the caller says the tied points are
+    interchangeable, the k-d tree answers, as it always did.
+    """
+
+    #: Queries answered by scanning before the k-d tree is built.
+    TREE_AFTER = 1000
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=float)
+        self._tree = None
+        self._scans = 0
+
+    def query(self, q: np.ndarray, *, same: Callable[[int, int], bool] | None = None
+              ) -> tuple[float, int]:
+        """``(chord, index)`` of the nearest point to the unit vector ``q``.
+
+        ``same(i, j)`` optionally tells that points ``i`` and ``j`` are interchangeable
+        for the caller: a tie between such points is answered by the scan (with the
+        first of them)."""
+        q = np.asarray(q, dtype=float)
+        if self._tree is None and self._scans < self.TREE_AFTER:
+            self._scans += 1
+            d = self.vectors - q
+            d2 = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] + d[:, 2] * d[:, 2]
+            i = int(np.argmin(d2))
+            tied = np.flatnonzero(d2 == d2[i])
+            if len(tied) == 1 or (same is not None
+                                  and all(same(i, int(j)) for j in tied[1:])):
+                return float(np.sqrt(d2[i])), i
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.vectors)
+        chord, i = self._tree.query(q)
+        return float(chord), int(i)

@@ -12,7 +12,7 @@ import numpy as np
 from shapely.geometry import LineString
 
 from routerisk.errors import SpecError
-from routerisk.geo.sphere import chord_to_km, great_circle_km, unit_vectors
+from routerisk.geo.sphere import NearestOnSphere, chord_to_km, great_circle_km, unit_vectors
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +44,13 @@ def node_coords(G: nx.MultiDiGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _node_tree(G: nx.MultiDiGraph):
-    """A k-d tree of the nodes on the unit sphere, cached per graph (rebuilt when the node
-    count changes)."""
-    from scipy.spatial import cKDTree
-
+    """The nearest-node search over the nodes on the unit sphere, cached per graph (rebuilt
+    when the node count changes)."""
     cached = _NODE_TREES.get(G)
     if cached is not None and cached[0] == G.number_of_nodes():
         return cached[1], cached[2]
     ids, xs, ys = node_coords(G)
-    tree = cKDTree(unit_vectors(xs, ys))
+    tree = NearestOnSphere(unit_vectors(xs, ys))
     _NODE_TREES[G] = (G.number_of_nodes(), tree, ids)
     return tree, ids
 
