@@ -179,7 +179,8 @@ def risk_graph(args: argparse.Namespace):
     from routerisk.supply.routing import risk_network
 
     model, info = _model.model(args)
-    G = risk_network(model=model, G=_model.graph(args), horizon_days=args.horizon_days)
+    G = risk_network(model=model, G=_model.graph(args), horizon_days=args.horizon_days,
+                     copy=False)  # the graph is this command's own
     if info.get("history") is not None:
         G.graph["history"] = info["history"]
     return G

@@ -328,7 +328,7 @@ def route(G: nx.MultiDiGraph, origin: str | tuple[float, float],
 
 # --------------------------------------------------------------------------- convenience
 def risk_network(*, as_of=None, horizon_days: float = 30, incidents=None, G=None,
-                 model=None) -> nx.MultiDiGraph:
+                 model=None, copy: bool = True) -> nx.MultiDiGraph:
     """The default risk-annotated study network (a fresh copy).
 
     Loads the study network (:func:`routerisk.network.io.load_study_network`) unless ``G`` is
@@ -337,12 +337,13 @@ def risk_network(*, as_of=None, horizon_days: float = 30, incidents=None, G=None
     (default :func:`routerisk.incidents.io.default_incidents`) as of ``as_of`` unless a fitted
     ``model`` is given, and writes ``mu`` and ``p_disrupt`` over ``horizon_days`` on every
     edge (:func:`routerisk.model.risk.segment_risk`). ``G.graph["risk_as_of"]`` records the
-    forecast date.
+    forecast date. With ``copy=False`` a given ``G`` is annotated in place and returned (for
+    a caller that owns it, such as a fresh :func:`~routerisk.network.io.load_any_graph`).
     """
     from routerisk.model.risk import segment_risk
     from routerisk.network.io import load_study_network
 
-    G = (load_study_network() if G is None else G).copy()
+    G = load_study_network() if G is None else (G.copy() if copy else G)
     if model is None:
         from routerisk.model.build import fit_model  # scikit-learn: only when fitting
 
