@@ -120,3 +120,36 @@ def test_import_routerisk_is_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_scoring_with_a_saved_model_imports_no_scikit_learn(tmp_path, study_network,
+                                                             grid_graph, synthetic_incidents):
+    """A saved model is rebuilt and applied without scikit-learn (whose import alone took
+    about a second of every warm command); only fitting needs it."""
+    from routerisk.incidents.schema import INCIDENT_COLUMNS
+    from routerisk.model.hazard import HazardModel
+    from routerisk.model.persist import incident_digests, save_model
+
+    df = synthetic_incidents(n=300, years=6)
+    csv = tmp_path / "incidents.csv"
+    df[list(INCIDENT_COLUMNS)].assign(date=df["date"].dt.date).to_csv(csv, index=False)
+    model = HazardModel(horizon_days=365, n_origins=3, origin_step_days=90, n_routes=0)
+    model.fit(df, as_of="2018-01-01", G=grid_graph(n=4))
+    path = save_model(model, tmp_path / "m.json", incidents_digest=incident_digests([csv]))
+    # the study network is in this session's graph cache (study_network), so the
+    # subprocess reads it as a warm command does
+    code = ("import json, sys\nfrom routerisk.cli import main\n"
+            f"args = ['--model', {str(path)!r}, '--incidents', {str(csv)!r}, "
+            "'--horizon-days', '365', '--json']\n"
+            "codes = [main(['-q', 'score', '--corridor', 'bamako-segou', '--n-boot', '5',"
+            " *args]), main(['-q', 'route', 'Bamako', 'Ségou', *args])]\n"
+            "print(json.dumps({'codes': codes, 'sklearn': sorted(m for m in sys.modules"
+            " if m == 'sklearn' or m.startswith('sklearn.'))}), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    import json
+
+    result = json.loads(out.stderr.strip().splitlines()[-1])
+    assert result["codes"] == [0, 0], out.stderr
+    assert result["sklearn"] == []
+    assert "p_disrupt" in out.stdout
