@@ -210,10 +210,19 @@ class FeatureSpace:
     def labels(self, start_day: float, end_day: float) -> np.ndarray:
         """1 where a violent incident dated in ``[start_day, end_day)`` lies within
         ``radius_km`` of the segment."""
+        return self.window_labels([start_day], [end_day])[:, 0]
+
+    def window_labels(self, start_days, end_days) -> np.ndarray:
+        """(n_segments, n_windows): :meth:`labels` of every window ``[start_days[w],
+        end_days[w])``, in one pass."""
         hist = self.history
-        sel = hist.incident_violent & (hist.incident_day >= start_day) & (
-            hist.incident_day < end_day)
-        hit = np.bincount(hist.incident_source[sel], minlength=len(hist.source_x)) > 0
+        start = np.asarray(start_days, float)[None, :]
+        end = np.asarray(end_days, float)[None, :]
+        day = hist.incident_day[:, None]
+        sel = hist.incident_violent[:, None] & (day >= start) & (day < end)
+        hit = np.zeros((len(hist.source_x), sel.shape[1]), dtype=bool)
+        rows, cols = np.nonzero(sel)
+        hit[hist.incident_source[rows], cols] = True
         return (self.near_matrix(self.radius_km) @ hit.astype(float) > 0).astype(int)
 
 

@@ -164,9 +164,9 @@ class FittedHazard:
                               precision_spread=self.precision_spread, kernel=self.kernel)
         day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
         T = self.horizon_days_
-        hits = [space.labels(day - k * T, day - (k - 1) * T).max(initial=0)
-                for k in range(1, cal.n_prior_windows(T) + 1)]
-        return float(np.mean(hits))
+        ks = range(1, cal.n_prior_windows(T) + 1)
+        labels = space.window_labels([day - k * T for k in ks], [day - (k - 1) * T for k in ks])
+        return float(np.mean(labels.max(axis=0, initial=0)))
 
     def params_used(self) -> dict[str, Any]:
         """The fitted parameters as plain values (for reports and JSON)."""
