@@ -142,7 +142,8 @@ def criticality(G: nx.MultiDiGraph, spec: FuelRoutes | None = None, *,
             except NoRouteError:
                 lost.append(name)
                 continue
-            m = path_metrics(G, new, weight=weight, closed=closed, cost=base.cost, towns=False)
+            m = path_metrics(G, new, weight=weight, closed=closed, cost=base.cost, towns=False,
+                             risk=False)
             detour.append(name)
             dh = m.cost_h - base_h[name]
             extra_h += share[name] * dh
@@ -208,7 +209,8 @@ def criticality_full_recompute(G: nx.MultiDiGraph, spec: FuelRoutes, *,
                 continue
             if uses:
                 extra += share[name] * (path_metrics(G, new, weight=weight, closed=closed,
-                                                     cost=base.cost, towns=False).cost_h
+                                                     cost=base.cost, towns=False,
+                                                     risk=False).cost_h
                                         - m0.cost_h)
         rows.append({"link": lk, "share_lost": lost, "extra_hours_weighted": extra})
     return pd.DataFrame(rows)

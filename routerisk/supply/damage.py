@@ -71,7 +71,7 @@ def od_losses(G: nx.MultiDiGraph, closed: Collection[Edge], *, origin: str = "Ba
         except (GeocodeError, NodeNotFoundError, NoRouteError) as exc:
             row["status"], row["note"] = "not on the network", str(exc)
             continue
-        m0 = path_metrics(G, before, weight=weight, cost=cost, towns=False)
+        m0 = path_metrics(G, before, weight=weight, cost=cost, towns=False, risk=False)
         row.update(cost_h=m0.cost_h, length_km=m0.length_km)
         if not closed.intersection(m0.edges):
             row.update(new_cost_h=m0.cost_h, new_length_km=m0.length_km, extra_h=0.0)
@@ -81,7 +81,8 @@ def od_losses(G: nx.MultiDiGraph, closed: Collection[Edge], *, origin: str = "Ba
         except NoRouteError:
             row["status"] = "cut off"
             continue
-        m1 = path_metrics(G, after, weight=weight, closed=closed, cost=cost, towns=False)
+        m1 = path_metrics(G, after, weight=weight, closed=closed, cost=cost, towns=False,
+                          risk=False)
         row.update(status="detour", new_cost_h=m1.cost_h, new_length_km=m1.length_km,
                    extra_h=m1.cost_h - m0.cost_h)
     return pd.DataFrame(rows)
@@ -107,7 +108,8 @@ def _loss(G, base: Baseline, closed: set[Edge], weight) -> _Loss:
         except NoRouteError:
             cut += r.share
             continue
-        m1 = path_metrics(G, nodes, weight=weight, closed=closed, cost=base.cost, towns=False)
+        m1 = path_metrics(G, nodes, weight=weight, closed=closed, cost=base.cost, towns=False,
+                          risk=False)
         extra += r.share * (m1.cost_h - m0.cost_h)
     return _Loss(cut, extra)
 
@@ -171,7 +173,7 @@ def _current_edges(G, base: Baseline, name: str, closed: set[Edge], weight) -> l
     except NoRouteError:
         return []
     return path_metrics(G, nodes, weight=weight, closed=closed, cost=base.cost,
-                        towns=False).edges
+                        towns=False, risk=False).edges
 
 
 def places_cut_off(od: pd.DataFrame) -> list[str]:

@@ -268,7 +268,7 @@ class PathMetrics:
 
 def path_metrics(G: nx.MultiDiGraph, nodes: Sequence[Hashable], *, weight: WeightFn | None = None,
                  closed: Collection[Edge] | None = None, cost=None, towns: bool = True,
-                 gazetteer=None) -> PathMetrics:
+                 gazetteer=None, risk: bool = True) -> PathMetrics:
     """Length, travel time, generalised cost and ``mu`` of a node path.
 
     Parameters
@@ -284,6 +284,11 @@ def path_metrics(G: nx.MultiDiGraph, nodes: Sequence[Hashable], *, weight: Weigh
         Edges it may not use.
     cost
         Cost model (default :func:`routerisk.supply.cost.default_cost`).
+    towns
+        Name the towns passed (default true).
+    risk
+        Compute ``p_disrupt``, the model's calibrated route probability (default true);
+        false leaves it NaN, for callers that need only lengths, costs and edges.
     """
     from routerisk.supply.cost import check_cost
 
@@ -302,7 +307,8 @@ def path_metrics(G: nx.MultiDiGraph, nodes: Sequence[Hashable], *, weight: Weigh
     from routerisk.model.risk import route_p_disrupt
 
     return PathMetrics(list(nodes), edges, length / 1000.0, tt / 3600.0, mu,
-                       route_p_disrupt(G, edges), names, cost_h, border_h)
+                       route_p_disrupt(G, edges) if risk else math.nan, names, cost_h,
+                       border_h)
 
 
 def path_cost_h(G: nx.MultiDiGraph, edges: Sequence[Edge], cost=None) -> float:
