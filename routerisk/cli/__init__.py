@@ -148,18 +148,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point: SIGTERM handled like Ctrl-C, exit with the code.
 
-    The process runs without the cyclic garbage collector: a command builds its big
-    structures once (road graph, gazetteer, incident arrays) and keeps them to the end, and
-    the collector would only rescan them again and again (about a sixth of a warm
-    command's time) to free little; reference counting still frees everything that is not
-    in a cycle. (Measured peak memory: unchanged for ``scenario``, +9 % for ``report``.)
-    :func:`main` called in-process leaves the collector as it is.
+    The cyclic garbage collector runs about 70 times less often than Python's default
+    (a first-generation threshold of 50,000 allocations instead of 700): a command builds its
+    big structures once (road graph, gazetteer, incident arrays) and keeps them to the end,
+    and the collector would rescan them again and again (about a sixth of a warm command's
+    time); cycles are still collected, so a long run's memory stays bounded. :func:`main`
+    called in-process leaves the collector as it is.
 
     OpenBLAS runs single-threaded unless ``OPENBLAS_NUM_THREADS`` says otherwise: a command's
     matrix products are small, and spare BLAS threads spinning for work cost about 0.15 CPU s
     per warm command on a busy 2-core machine.
     """
-    gc.disable()
+    gc.set_threshold(50_000, 20, 20)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is first imported
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)
