@@ -161,6 +161,10 @@ def _print_score(out: dict, note) -> None:
           f"{m['severity']}")
     origins = m["train_origins"]
     print(f"fitted on         {len(origins)} windows starting {origins[-1]} .. {origins[0]}")
+    if m.get("route_origins"):
+        first, last = m["route_origins"]
+        print(f"route P learnt on {m['n_route_windows']:,} route-windows "
+              f"({m['route_calibration_basis']}) starting {first} .. {last}")
     print()
     print("riskiest segments")
     rows = [("#", "from", "to", "km", "mu", "P")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
 import pytest
 
 from routerisk.cli import main
@@ -76,7 +77,8 @@ def test_backtest_rolling_json_and_text(capsys, synthetic_files):
     assert d["n_segment_windows"] == 2 * d["n_segments"] and "routes" in d
     code, out, err = run(capsys, *args)
     assert code == 0, err
-    for word in ("pooled", "model - baseline", "vs persistence", "reliability"):
+    for word in ("pooled", "model - baseline", "vs persistence", "reliability",
+                 "random-route-windows"):
         assert word in out
 
 
@@ -173,3 +175,10 @@ def test_score_text_with_given_incidents_and_date(capsys):
     # as of 2019-01-01 the ACLED file covers the whole fitting window: no warning
     assert "rests on          ACLED 1997-01-06 … 2018-12-31" in out
     assert "warning" not in err and "lower bounds" not in out
+    # the route probability's calibration: 60 windows a month apart, the latest ending at
+    # the as-of date, over random routes and the five corridors
+    latest = pd.Timestamp("2019-01-01") - pd.Timedelta(days=90)
+    oldest = latest - pd.Timedelta(days=59 * 30)
+    line = next(x for x in out.splitlines() if x.startswith("route P learnt on"))
+    assert line.endswith(f"route-windows (random routes and 5 corridors) starting "
+                         f"{oldest.date()} .. {latest.date()}")
