@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Collection, Hashable, Sequence
+from itertools import chain
 
 import networkx as nx
 import numpy as np
@@ -28,7 +29,7 @@ def edge_count(G: nx.MultiGraph | nx.MultiDiGraph) -> int:
     adj = getattr(G, "_adj", None)
     if adj is None or not G.is_multigraph():
         return G.number_of_edges()
-    n = sum(len(keys) for nbrs in adj.values() for keys in nbrs.values())
+    n = sum(map(len, chain.from_iterable(nbrs.values() for nbrs in adj.values())))
     if not G.is_directed():  # each edge is stored under both of its ends (a loop once)
         loops = sum(len(adj[u][u]) for u in adj if u in adj[u])
         n = (n + loops) // 2
