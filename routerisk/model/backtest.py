@@ -33,7 +33,12 @@ from routerisk.errors import SpecError
 from routerisk.geo.grid import Polylines, pairs_within
 from routerisk.geo.projection import lonlat_to_km
 from routerisk.incidents.schema import VIOLENT_TYPES
-from routerisk.model.calibration import n_prior_windows, route_incidence, sample_routes
+from routerisk.model.calibration import (
+    mu_from_p,
+    n_prior_windows,
+    route_incidence,
+    sample_routes,
+)
 from routerisk.model.hazard import HazardModel
 from routerisk.model.kernels import _as_timestamp, validate_incidents
 from routerisk.model.lines import edge_lines
@@ -240,7 +245,7 @@ def route_check(G: nx.MultiDiGraph, model: HazardModel, test: pd.DataFrame,
     if not routes:
         return {"n_routes": 0}
     M = route_incidence(routes, lines.n)
-    mu = M @ -np.log1p(-np.clip(model.predict_lines(lines, length_km), 0.0, 1.0 - 1e-12))
+    mu = M @ mu_from_p(model.predict_lines(lines, length_km))
     T = pd.Timedelta(days=horizon_days)
     y = ((M @ violent_counts(lines, test, as_of, as_of + T, radius_km)) > 0).astype(int)
     past = test if history is None else history

@@ -64,6 +64,12 @@ def n_prior_windows(horizon_days: int) -> int:
     return max(3, SHARE_HISTORY_DAYS // int(horizon_days))
 
 
+def mu_from_p(p: np.ndarray | float) -> np.ndarray:
+    """``mu = -ln(1 - p)``: the expected number of disrupting incidents that gives
+    probability ``p`` of at least one (Poisson view; ``p`` clipped just below 1)."""
+    return -np.log1p(-np.clip(np.asarray(p, float), 0.0, 1.0 - 1e-12))
+
+
 def route_design(mu: np.ndarray, length_km: np.ndarray, share: np.ndarray) -> np.ndarray:
     """The calibration's inputs ``[ln mu, ln length_km, share]`` (mu floored at 1e-9)."""
     mu = np.maximum(np.asarray(mu, float), 1e-9)
@@ -159,8 +165,7 @@ def learn_route_calibration(space: Any, predict: Any, routes: list[np.ndarray],
         return hits[start]
 
     n_prior = n_prior_windows(T)
-    mu = np.concatenate([M @ -np.log1p(-np.clip(predict(space.at(o)), 0.0, 1.0 - 1e-12))
-                         for o in origins])
+    mu = np.concatenate([M @ mu_from_p(predict(space.at(o))) for o in origins])
     y = np.concatenate([hit(o) for o in origins]).astype(int)
     share = np.concatenate([np.mean([hit(o - k * T) for k in range(1, n_prior + 1)], axis=0)
                             for o in origins])

@@ -124,8 +124,8 @@ class FittedHazard:
     def rate_from_p(self, p: np.ndarray, length_km: np.ndarray) -> np.ndarray:
         """Rate per km per year equivalent to ``p`` over the model's horizon."""
         self._check_fitted("coef_")
-        mu = -np.log1p(-np.clip(np.asarray(p, float), 0.0, 1.0 - 1e-12))
-        return mu / (np.asarray(length_km, float) * self.horizon_days_ / DAYS_PER_YEAR)
+        km_years = np.asarray(length_km, float) * self.horizon_days_ / DAYS_PER_YEAR
+        return cal.mu_from_p(p) / km_years
 
     def contributions(self, G: nx.MultiDiGraph) -> pd.DataFrame:
         """Per-edge contributions to the log-odds of ``P_e``: ``coef_j * z_j`` for every

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from routerisk.errors import NodeNotFoundError, NoRouteError, RouteRiskError, SpecError
+from routerisk.model.calibration import mu_from_p
 from routerisk.model.fitted import FittedHazard
 from routerisk.model.kernels import DAYS_PER_YEAR
 from routerisk.model.lines import edge_lines, subset_lines
@@ -67,7 +68,7 @@ def segment_risk(G: nx.MultiDiGraph, model: FittedHazard, *, horizon_days: float
     horizon = _model_horizon(model, horizon_days)
     el = edge_lines(G)
     p = model.predict_lines(el.lines, el.length_km)
-    mu = -np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12))
+    mu = mu_from_p(p)
     frame = pd.DataFrame({"length_m": el.length_km * 1000.0,
                           "rate_per_km_yr": model.rate_from_p(p, el.length_km), "mu": mu,
                           "p_disrupt": p}, index=el.index)
@@ -237,12 +238,12 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
                                    for _ in range(start, stop)]).astype(float)
                 for b, pb in enumerate(model.predict_lines_resampled(lines, length_km, counts),
                                        start):
-                    mus[b] = float(-np.log1p(-np.clip(pb, 0, 1 - 1e-12)).sum())
+                    mus[b] = float(mu_from_p(pb).sum())
                     ps[b] = float(model.route_probability(mus[b], L, share)[0])
             q = [(1 - level) / 2, 1 - (1 - level) / 2]
             mlo, mhi = (float(v) for v in np.quantile(mus, q))
             lo, hi = (float(v) for v in np.quantile(ps, q))
-        mu_e = -np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12))
+        mu_e = mu_from_p(p)
         rate = model.rate_from_p(p, length_km)
         mu = float(mu_e.sum())
         p_route = float(model.route_probability(mu, L, share)[0])

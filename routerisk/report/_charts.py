@@ -17,6 +17,7 @@ from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from routerisk.model.calibration import mu_from_p
 from routerisk.report._map import P_COLOURS, p_class_labels, p_colour
 
 DPI = 110
@@ -71,7 +72,7 @@ def risk_profile_chart(profile: pd.DataFrame, towns: pd.DataFrame, *, title: str
     ax.set_ylabel(f"segment P, {horizon_days} d")
     ax.grid(axis="y", **_GRID)
     ax2 = ax.twinx()
-    cumulative = 1.0 - np.exp(-np.cumsum(-np.log1p(-np.clip(p, 0.0, 1.0 - 1e-12))))
+    cumulative = 1.0 - np.exp(-np.cumsum(mu_from_p(p)))
     ax2.plot(np.r_[0.0, km1], np.r_[0.0, cumulative], color="#3f007d", linewidth=1.8,
              label="route P so far")
     ax2.set_ylim(0, max(float(cumulative[-1]) * 1.1 if len(cumulative) else 0.0, 1e-3))
