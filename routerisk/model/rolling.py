@@ -38,7 +38,12 @@ from routerisk.model.backtest import (
     scores,
     violent_counts,
 )
-from routerisk.model.calibration import n_prior_windows, sample_routes
+from routerisk.model.calibration import (
+    mu_from_p,
+    n_prior_windows,
+    route_incidence,
+    sample_routes,
+)
 from routerisk.model.hazard import HazardModel
 from routerisk.model.kernels import _as_timestamp, validate_incidents
 from routerisk.model.lines import edge_lines
@@ -246,26 +251,31 @@ def _route_rows(model: HazardModel, routes: Mapping[str, np.ndarray], p: np.ndar
                 y: np.ndarray, length_km: np.ndarray, lines, past: pd.DataFrame,
                 o: pd.Timestamp, horizon_days: int, radius_km: float, j: int) -> list[dict]:
     h = pd.Timedelta(days=horizon_days)
-    n_prior = n_prior_windows(horizon_days)
-    lab = np.column_stack([violent_counts(lines, past, o - k * h, o - (k - 1) * h, radius_km)
-                           > 0 for k in range(1, n_prior + 1)])
-    share = {name: lab[r].max(axis=0).mean() for name, r in routes.items()}
+    names = list(routes)
+    M = route_incidence([routes[n] for n in names], lines.n)
+    hits: dict[pd.Timestamp, np.ndarray] = {}
+
+    def hit(start: pd.Timestamp) -> np.ndarray:
+        """Whether each route was disrupted in [start, start + h) (labelled once: at 30
+        days the share's windows are the calibration's)."""
+        if start not in hits:
+            hits[start] = (M @ violent_counts(lines, past, start, start + h, radius_km)) > 0
+        return hits[start]
+
+    share = np.mean([hit(o - k * h) for k in range(1, n_prior_windows(horizon_days) + 1)],
+                    axis=0)
     # the constant: the corridors' disrupted share over the windows the route calibration
     # learns from (the long-run level, not the last year's)
-    starts = [pd.Timestamp(w) for w in model.route_origins_]
-    long = np.column_stack([violent_counts(lines, past, w, w + h, radius_km) > 0
-                            for w in starts])
-    constant = float(np.mean([long[r].max(axis=0).mean() for r in routes.values()]))
-    out = []
-    for name, r in routes.items():
-        mu = float(-np.log1p(-np.clip(p[r], 0, 1 - 1e-12)).sum())
-        L = float(length_km[r].sum())
-        out.append({"route": name, "as_of": o.date().isoformat(), "origin": j,
-                    "observed": int(y[r].max()), "length_km": L, "mu": mu,
-                    "share_before": float(share[name]),
-                    "calibrated": float(model.route_probability(mu, L, share[name])[0]),
-                    "independence": float(-np.expm1(-mu)), "constant": constant})
-    return out
+    constant = float(np.mean([hit(pd.Timestamp(w)) for w in model.route_origins_]))
+    mu = M @ mu_from_p(p)
+    length = M @ np.asarray(length_km, float)
+    observed = (M @ y) > 0
+    calibrated = model.route_probability(mu, length, share)
+    return [{"route": n, "as_of": o.date().isoformat(), "origin": j,
+             "observed": int(observed[i]), "length_km": float(length[i]), "mu": float(mu[i]),
+             "share_before": float(share[i]), "calibrated": float(calibrated[i]),
+             "independence": float(-np.expm1(-mu[i])), "constant": constant}
+            for i, n in enumerate(names)]
 
 
 def _route_summary(rows: list[dict], n_boot: int, random_state: int) -> dict[str, Any]:
