@@ -149,8 +149,10 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
     near_km
         Radius of the "near past violence" subset.
     n_random_routes
-        Random routes (other than those the calibration learns on) scored the same way as
-        the corridors, to show how the route probability holds on any route; 0: none.
+        Random routes scored the same way as the corridors, to show how the route
+        probability holds on any route; 0: none. They are drawn with seed
+        ``random_state + 1``, the calibration's with the model's own seed (0 by default: on
+        the study network the two samples share no route).
     """
     origins = rolling_origins(as_of, n_origins, horizon_days)
     df = validate_incidents(incidents)
