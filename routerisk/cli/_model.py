@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 from functools import lru_cache
 from typing import Any
 
 from routerisk.errors import SpecError
-
-log = logging.getLogger(__name__)
 
 NETWORK_HELP = ("road graph: the trunk GraphML, a corridor graph from 'routerisk network "
                 "build', any osmnx GraphML or an .osm/.osm.bz2/.osm.pbf extract; clipped to "
@@ -69,8 +66,6 @@ def fit_model(incidents, as_of: Any = None, horizon_days: int = 30):
     from routerisk.network.io import load_study_network
 
     check_as_of(incidents, as_of)  # no history before it, or far past the data: refused
-
-    log.info("fitting the %d-day hazard model on %d incidents", horizon_days, len(incidents))
     return build(incidents, as_of=as_of, horizon_days=horizon_days, G=load_study_network())
 
 

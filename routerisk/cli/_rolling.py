@@ -14,10 +14,10 @@ logger = logging.getLogger(__name__)
 
 def corridor_pieces(G) -> dict:
     """Two-way piece positions of every corridor's fastest route
-    (:func:`routerisk.model.calibration.corridor_routes`); the unroutable ones are named in a
+    (:func:`routerisk.model.routes.corridor_routes`); the unroutable ones are named in a
     warning, not silently dropped."""
-    from routerisk.model.calibration import corridor_routes
     from routerisk.model.lines import edge_lines
+    from routerisk.model.routes import corridor_routes
     from routerisk.network.corridors import load_corridors
 
     el = edge_lines(G)

@@ -112,7 +112,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         "n_segments": len(risk.segments), "p_disrupt": risk.p_disrupt, "mu": risk.mu,
         "p_interval": list(risk.p_interval), "mu_interval": list(risk.mu_interval),
         "interval_level": risk.level,
-        "p_independent": risk.p_independent,
+        "p_independent": risk.p_independent, "route_history": risk.history,
         "top_segments": [
             {**row, "contributions": (contrib.loc[s].to_dict() if contrib is not None
                                       else {})}
@@ -155,6 +155,11 @@ def _print_score(out: dict, note) -> None:
           f"independent {_fmt_p(out['p_independent'])}")
     for line in (_history.lines(note, label="rests on") if note is not None else []):
         print(line)
+    own = out.get("route_history")
+    if own and own["n_windows"]:
+        print(f"its own history   disrupted in {own['window_share']:.0%} of its "
+              f"{own['n_windows']} calibration windows; follows the month-to-month signal "
+              f"x{1 + own['slope']:.2f}, level {own['offset']:+.2f} log-odds")
     print(f"expected          {out['mu']:.3f} disrupting incidents "
           f"(violent, within {m['radius_km']:g} km of the road)")
     print(f"model             {m['horizon_days']}-day {m['link']}, C {m['C']:g}, severity "

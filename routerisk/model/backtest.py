@@ -35,13 +35,12 @@ from routerisk.geo.projection import lonlat_to_km
 from routerisk.incidents.schema import VIOLENT_TYPES
 from routerisk.model.calibration import (
     mu_from_p,
-    n_prior_windows,
     route_incidence,
-    sample_routes,
 )
 from routerisk.model.hazard import HazardModel
 from routerisk.model.kernels import _as_timestamp, validate_incidents
 from routerisk.model.lines import edge_lines
+from routerisk.model.routes import sample_routes
 
 logger = logging.getLogger(__name__)
 
@@ -213,8 +212,7 @@ def backtest(train: pd.DataFrame, test: pd.DataFrame, *, as_of: Any, horizon_day
         params=model.params_used(), n_test_incidents=n_test)
     if n_routes:
         result.routes = route_check(G, model, test_df, as_of_ts, horizon_days, radius_km,
-                                    n_routes=n_routes, random_state=random_state,
-                                    history=train_df)
+                                    n_routes=n_routes, random_state=random_state)
     logger.info("backtest %s: %d segments, %d positive; model AP %.3f, Brier %.4f",
                 as_of_ts.date(), result.n_segments, result.n_positive,
                 result.model["average_precision"], result.model["brier"])
@@ -223,12 +221,12 @@ def backtest(train: pd.DataFrame, test: pd.DataFrame, *, as_of: Any, horizon_day
 
 def route_check(G: nx.MultiDiGraph, model: HazardModel, test: pd.DataFrame,
                 as_of: pd.Timestamp, horizon_days: int, radius_km: float, *,
-                n_routes: int = 300, random_state: int = 0,
-                history: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Route-level check on random routes: the model's calibrated route probability and the
-    independence formula ``1 - prod(1 - p_e)`` against whether a violent test incident of
-    the window lay within ``radius_km`` of the route. ``history`` (default ``test``) gives
-    the routes' disrupted share in the windows before ``as_of``.
+                n_routes: int = 300, random_state: int = 0) -> dict[str, Any]:
+    """Route-level check on random routes: the model's calibrated route probability (with
+    each route's history before ``as_of`` in the model's incidents,
+    :meth:`~routerisk.model.fitted.FittedHazard.route_history`) and the independence
+    formula ``1 - prod(1 - p_e)`` against whether a violent test incident of the window lay
+    within ``radius_km`` of the route.
 
     Returns
     -------
@@ -248,13 +246,10 @@ def route_check(G: nx.MultiDiGraph, model: HazardModel, test: pd.DataFrame,
     mu = M @ mu_from_p(model.predict_lines(lines, length_km))
     T = pd.Timedelta(days=horizon_days)
     y = ((M @ violent_counts(lines, test, as_of, as_of + T, radius_km)) > 0).astype(int)
-    past = test if history is None else history
-    share = np.mean([(M @ violent_counts(lines, past, as_of - k * T, as_of - (k - 1) * T,
-                                         radius_km)) > 0
-                     for k in range(1, n_prior_windows(horizon_days) + 1)], axis=0)
     ln = M @ np.asarray(length_km, float)
+    history = model.route_history(lines, length_km, routes)
     p_ind = -np.expm1(-mu)
-    p = model.route_probability(mu, ln, share)
+    p = model.route_probability(mu, ln, history)
     table = reliability_table(y, p, n_bins=5)
     return {"n_routes": len(p), "mean_predicted": float(p.mean()),
             "mean_independence": float(p_ind.mean()),

@@ -14,21 +14,28 @@ fitted on those route-windows gives the route probability; ``s`` is the share of
 route's previous windows (:func:`n_prior_windows` of them: five years) in which it was
 disrupted: a shared route-level term that carries the route's long-run level and the
 clustering of incidents along a road that the pieces' own features miss. ``b < 1`` and
-``c < 0`` mean the pieces' risks add up less than independently along a long route."""
+``c < 0`` mean the pieces' risks add up less than independently along a long route.
+
+That calibration is shared by every route. Each route then gets its own correction, learnt
+from its own rolling backtest (:func:`fit_route_terms`): at each of the same windows the
+shared calibration's log-odds ``g`` is compared with whether the route was disrupted, and
+
+    logit P(route) = g + offset + slope * (g - mean g over the route's windows)
+
+is fitted with a normal prior (precision :data:`ROUTE_PRIOR`) that pulls ``offset`` and
+``slope`` to 0, i.e. to the shared calibration. A route whose month-to-month signal never
+told its outcome (a corridor whose disruptions are sporadic incidents near Bamako) gets
+``slope`` near -1: its probability stays near its own level instead of following every
+recent incident."""
 
 from __future__ import annotations
 
-import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-
-logger = logging.getLogger(__name__)
-
-_ROUTE_CACHE: dict[tuple, Any] = {}
-
 
 #: Coefficients that mean "no calibration learnt": logit P = ln mu (close to independence
 #: for small mu).
@@ -78,12 +85,116 @@ def route_design(mu: np.ndarray, length_km: np.ndarray, share: np.ndarray) -> np
                             np.asarray(share, float)])
 
 
+def route_logit(coef: np.ndarray, mu: np.ndarray | float, length_km: np.ndarray | float,
+                share: np.ndarray | float) -> np.ndarray:
+    """Log-odds of the shared calibration ``coef = [a, b, c, d]`` (elementwise over routes
+    and windows: ``mu``, ``length_km`` and ``share`` broadcast)."""
+    mu, length_km, share = np.broadcast_arrays(np.atleast_1d(mu), np.atleast_1d(length_km),
+                                               np.atleast_1d(share))
+    z = route_design(mu.ravel(), length_km.ravel(), share.ravel()) @ np.asarray(coef[1:])
+    return (coef[0] + z).reshape(mu.shape)
+
+
+#: Prior precision (1 / variance, in log-odds) of a route's own ``offset`` and ``slope``
+#: (:func:`fit_route_terms`); chosen on the 2016–17 rolling backtest (docs/model.md).
+ROUTE_PRIOR = 3.0
+
+
+@dataclass(frozen=True)
+class RouteHistory:
+    """What a route's own history adds to the shared calibration (one value per route).
+
+    Attributes
+    ----------
+    share
+        Share of the :func:`n_prior_windows` windows before the forecast date in which the
+        route was disrupted (the shared calibration's input ``s``).
+    offset, slope, mean_logit
+        The route's own correction (:func:`fit_route_terms`).
+    window_share
+        Share of the calibration windows (``route_origins_``) in which it was disrupted:
+        its long-run level.
+    n_windows
+        Number of calibration windows the correction was learnt on (0: none).
+    """
+
+    share: np.ndarray
+    offset: np.ndarray
+    slope: np.ndarray
+    mean_logit: np.ndarray
+    window_share: np.ndarray
+    n_windows: int
+
+    @classmethod
+    def shared(cls, share: np.ndarray | float) -> RouteHistory:
+        """Routes of disrupted share ``share`` with no correction of their own: the shared
+        calibration alone."""
+        share = np.atleast_1d(np.asarray(share, float))
+        zeros = np.zeros(len(share))
+        return cls(share, zeros, zeros, zeros, np.full(len(share), np.nan), 0)
+
+    def adjust(self, g: np.ndarray) -> np.ndarray:
+        """The route's log-odds from the shared calibration's ``g``."""
+        return g + self.offset + self.slope * (g - self.mean_logit)
+
+    def to_dict(self, i: int = 0) -> dict[str, Any]:
+        """Route ``i`` as plain values (for JSON)."""
+        return {"share_before": float(self.share[i]), "offset": float(self.offset[i]),
+                "slope": float(self.slope[i]), "window_share": float(self.window_share[i]),
+                "n_windows": int(self.n_windows)}
+
+
 def route_probability(coef: np.ndarray, mu: np.ndarray | float, length_km: np.ndarray | float,
-                      share: np.ndarray | float) -> np.ndarray:
-    """Calibrated route probability from ``coef = [a, b, c, d]``."""
-    z = route_design(np.atleast_1d(mu), np.atleast_1d(length_km),
-                     np.atleast_1d(share)) @ np.asarray(coef[1:])
-    return expit(coef[0] + z)
+                      history: RouteHistory) -> np.ndarray:
+    """Calibrated route probability: the shared calibration ``coef = [a, b, c, d]`` with
+    the route's own correction (``history``, one value per route or one for all)."""
+    return expit(history.adjust(route_logit(coef, mu, length_km, history.share)))
+
+
+def fit_route_terms(g: np.ndarray, y: np.ndarray, *, prior: float = ROUTE_PRIOR,
+                    window_weight: float = 1.0, n_iter: int = 30
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each route's ``offset`` and ``slope`` from its own windows.
+
+    Maximises, route by route, ``window_weight`` times the Bernoulli log-likelihood of
+    ``logit P = g + offset + slope * (g - mean(g))`` minus ``prior / 2 * (offset**2 +
+    slope**2)`` (Newton steps, all routes at once).
+
+    Parameters
+    ----------
+    g
+        (n_routes, n_windows) log-odds of the shared calibration at each window.
+    y
+        (n_routes, n_windows) 1 where the route was disrupted in the window.
+    prior
+        Prior precision; larger keeps every route nearer the shared calibration.
+    window_weight
+        What one window counts for: ``step / horizon`` when windows overlap (a year ahead
+        from every month: 60 windows hold about five years' evidence, not 60), else 1.
+
+    Returns
+    -------
+    offset, slope, mean_logit
+        One value per route.
+    """
+    g = np.asarray(g, float)
+    y = np.asarray(y, float)
+    w0 = float(window_weight)
+    mean = g.mean(axis=1) if g.shape[1] else np.zeros(len(g))
+    z = g - mean[:, None]
+    a = np.zeros(len(g))
+    d = np.zeros(len(g))
+    for _ in range(n_iter):
+        p = expit(np.clip(g + a[:, None] + d[:, None] * z, -30.0, 30.0))
+        r, w = w0 * (y - p), w0 * p * (1.0 - p)
+        ga, gd = r.sum(axis=1) - prior * a, (r * z).sum(axis=1) - prior * d
+        haa, hdd, had = w.sum(axis=1) + prior, (w * z * z).sum(axis=1) + prior, (w * z).sum(axis=1)
+        det = haa * hdd - had ** 2
+        step_a, step_d = (hdd * ga - had * gd) / det, (haa * gd - had * ga) / det
+        a, d = a + step_a, d + step_d
+        if max(np.abs(step_a).max(initial=0.0), np.abs(step_d).max(initial=0.0)) < 1e-10:
+            break
+    return a, d, mean
 
 
 def fit_route_calibration(mu: np.ndarray, length_km: np.ndarray, share: np.ndarray,
@@ -136,6 +247,33 @@ def route_incidence(routes: list[np.ndarray], n_pieces: int) -> sp.csr_matrix:
     return M
 
 
+def route_shares(space: Any, M: sp.csr_matrix, days: list[float], horizon_days: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each route (row of ``M``) was disrupted in the window starting at each of
+    ``days``, and its disrupted share over the :func:`n_prior_windows` windows before
+    each day: two (n_days, n_routes) arrays; every window is labelled once."""
+    T = int(horizon_days)
+    n_prior = n_prior_windows(T)
+    starts = sorted({d - k * T for d in days for k in range(n_prior + 1)})
+    col = {d: i for i, d in enumerate(starts)}
+    labels = space.window_labels(starts, [d + T for d in starts])
+    hit = np.asarray(M @ labels) > 0
+    y = np.stack([hit[:, col[d]] for d in days]).astype(int)
+    share = np.stack([hit[:, [col[d - k * T] for k in range(1, n_prior + 1)]].mean(axis=1)
+                      for d in days])
+    return y, share
+
+
+def route_windows(space: Any, predict: Any, M: sp.csr_matrix, days: list[float],
+                  horizon_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``mu``, outcome and prior disrupted share (:func:`route_shares`) of every route
+    (row of ``M``) at every window start in ``days``: three (n_days, n_routes) arrays.
+    ``predict`` maps a feature matrix to the pieces' probabilities."""
+    y, share = route_shares(space, M, days, horizon_days)
+    mu = np.stack([M @ mu_from_p(predict(space.at(d))) for d in days])
+    return mu, y, share
+
+
 def learn_route_calibration(space: Any, predict: Any, routes: list[np.ndarray],
                             length_km: np.ndarray, origins: list[float], horizon_days: int,
                             *, C: float = 1.0) -> tuple[np.ndarray, int]:
@@ -153,134 +291,40 @@ def learn_route_calibration(space: Any, predict: Any, routes: list[np.ndarray],
     origins
         Window starts (:func:`route_origins`).
     """
-    T = int(horizon_days)
     if not routes or not origins:
         return np.asarray(NO_CALIBRATION, float), 0
     M = route_incidence(routes, len(length_km))
-    hits: dict[float, np.ndarray] = {}
-
-    def hit(start: float) -> np.ndarray:
-        if start not in hits:
-            hits[start] = (M @ space.labels(start, start + T)) > 0
-        return hits[start]
-
-    n_prior = n_prior_windows(T)
-    mu = np.concatenate([M @ mu_from_p(predict(space.at(o))) for o in origins])
-    y = np.concatenate([hit(o) for o in origins]).astype(int)
-    share = np.concatenate([np.mean([hit(o - k * T) for k in range(1, n_prior + 1)], axis=0)
-                            for o in origins])
-    length = np.tile(M @ np.asarray(length_km, float), len(origins))
-    return fit_route_calibration(mu, length, share, y, C=C), len(y)
+    mu, y, share = route_windows(space, predict, M, origins, horizon_days)
+    length = np.broadcast_to(M @ np.asarray(length_km, float), mu.shape)
+    return (fit_route_calibration(mu.ravel(), length.ravel(), share.ravel(), y.ravel(), C=C),
+            int(y.size))
 
 
-def corridor_routes(G, edge_index: list[tuple], undirected: np.ndarray
-                    ) -> dict[str, np.ndarray]:
-    """The fastest route of every corridor of ``corridors.toml`` on ``G`` as positions into
-    the two-way pieces; corridors that cannot be routed on ``G`` are left out (logged)."""
-    from routerisk.errors import RouteRiskError
-    from routerisk.network.corridor_graph import corridor_route
-    from routerisk.network.corridors import load_corridors
-    from routerisk.network.nodes import path_edges
-
-    key = ("corridors", tuple(edge_index[i] for i in undirected[:50]), len(undirected))
-    if key in _ROUTE_CACHE:
-        return _ROUTE_CACHE[key]
-    pos = {}
-    for j, p in enumerate(undirected):
-        u, v, k = edge_index[p]
-        pos[(u, v, k) if str(u) <= str(v) else (v, u, k)] = j
-    out: dict[str, np.ndarray] = {}
-    for name, corridor in load_corridors().items():
-        try:
-            edges = path_edges(G, corridor_route(G, corridor), weight="travel_time")
-        except RouteRiskError as exc:
-            logger.info("route calibration: corridor %s not on this network (%s)", name, exc)
-            continue
-        out[name] = np.array([pos[(u, v, k) if str(u) <= str(v) else (v, u, k)]
-                              for u, v, k in edges], dtype=np.int64)
-    _ROUTE_CACHE[key] = out
-    return out
-
-
-def sample_routes(edge_index: list[tuple], undirected: np.ndarray, length_km: np.ndarray, *,
-                  n_routes: int = 300, max_km: float = 1500.0, min_pieces: int = 2,
-                  random_state: int = 0) -> list[np.ndarray]:
-    """Random routes as arrays of positions into the two-way pieces.
+def route_history(space: Any, predict: Any, M: sp.csr_matrix, length_km: np.ndarray,
+                  coef: np.ndarray, day: float, origins: list[float], horizon_days: int, *,
+                  step_days: int, prior: float = ROUTE_PRIOR) -> RouteHistory:
+    """The :class:`RouteHistory` of every route (row of ``M``) at ``day``: its disrupted
+    share before ``day`` and its own correction learnt on the calibration windows
+    ``origins`` (none when there are none).
 
     Parameters
     ----------
-    edge_index
-        ``(u, v, key)`` of every edge of the graph.
-    undirected
-        Positions (into ``edge_index``) of one edge per two-way piece, as
-        :func:`routerisk.model.lines.undirected_positions` gives them.
+    space, predict
+        Feature space of the pieces and the fitted piece model (feature matrix ->
+        probabilities), as for :func:`learn_route_calibration`.
     length_km
-        Road length of each two-way piece (same order as ``undirected``).
-    n_routes, max_km, min_pieces
-        How many routes, their longest length and fewest pieces.
-    random_state
-        Seed.
+        Road length of each piece.
+    coef
+        The shared calibration.
+    step_days
+        Days between the calibration windows (they overlap when fewer than the horizon).
     """
-    from scipy.sparse import csgraph
-
-    key = (tuple(edge_index[i] for i in undirected[:50]), len(undirected), n_routes, max_km,
-           random_state)
-    if key in _ROUTE_CACHE:
-        return _ROUTE_CACHE[key]
-    names: dict = {}
-    ends = []
-    for p in undirected:
-        u, v, _ = edge_index[p]
-        ends.append((names.setdefault(u, len(names)), names.setdefault(v, len(names))))
-    a_idx = np.array([e[0] for e in ends])
-    b_idx = np.array([e[1] for e in ends])
-    n = len(names)
-    # lightest piece between two nodes (both directions)
-    best: dict[tuple[int, int], int] = {}
-    for j, (a, b) in enumerate(ends):
-        k = (min(a, b), max(a, b))
-        if k not in best or length_km[best[k]] > length_km[j]:
-            best[k] = j
-    pieces = np.array(sorted(best.values()))
-    W = sp.csr_matrix((np.maximum(length_km[pieces], 1e-6), (a_idx[pieces], b_idx[pieces])),
-                      shape=(n, n))
-    rng = np.random.default_rng(random_state)
-    starts = rng.permutation(n)[: max(1, int(np.ceil(n_routes / 3)))]
-    dist, pred = csgraph.dijkstra(W, directed=False, indices=starts, limit=max_km,
-                                  return_predecessors=True)
-    routes: list[np.ndarray] = []
-    for i, s0 in enumerate(starts):
-        ok = np.flatnonzero(np.isfinite(dist[i]))
-        ok = ok[ok != s0]
-        taken = 0
-        for t in rng.permutation(ok):
-            seq, node = [], int(t)
-            while node != s0:
-                prev = int(pred[i, node])
-                seq.append(best[(min(prev, node), max(prev, node))])
-                node = prev
-            if len(seq) >= min_pieces:
-                routes.append(np.array(seq[::-1], dtype=np.int64))
-                taken += 1
-            if taken == 3:
-                break
-    routes = routes[:n_routes]
-    if len(_ROUTE_CACHE) >= 4:
-        _ROUTE_CACHE.pop(next(iter(_ROUTE_CACHE)))
-    _ROUTE_CACHE[key] = routes
-    return routes
-
-
-def training_routes(G, edge_index: list[tuple], undirected: np.ndarray,
-                    length_km: np.ndarray, how: str, n_routes: int, random_state: int
-                    ) -> tuple[list[np.ndarray], str]:
-    """The routes the calibration learns on and their name: ``n_routes`` random routes
-    (:func:`sample_routes`), which span quiet and violent roads of every length, plus
-    (``how="corridors"``) the corridors' fastest routes that can be routed on ``G``."""
-    routes = sample_routes(edge_index, undirected, length_km, n_routes=n_routes,
-                           random_state=random_state)
-    if how == "corridors":
-        corridors = list(corridor_routes(G, edge_index, undirected).values())
-        if corridors:
-            return routes + corridors, f"random routes and {len(corridors)} corridors"
-    return routes, "random routes"
+    share = route_shares(space, M, [day], horizon_days)[1][0]
+    if not origins:
+        return RouteHistory.shared(share)
+    mu, y, past_share = route_windows(space, predict, M, origins, horizon_days)
+    g = route_logit(coef, mu, np.broadcast_to(M @ np.asarray(length_km, float), mu.shape),
+                    past_share)
+    offset, slope, mean = fit_route_terms(
+        g.T, y.T, prior=prior, window_weight=min(1.0, step_days / int(horizon_days)))
+    return RouteHistory(share, offset, slope, mean, y.mean(axis=0), len(origins))

@@ -27,7 +27,7 @@ from routerisk.model.lines import edge_lines
 #: Constructor parameters of the hazard model, in order.
 PARAM_NAMES = ("horizon_days", "radius_km", "n_origins", "origin_step_days", "C", "severity",
                "precision_spread", "kernel", "n_routes", "route_calibration", "n_route_origins",
-               "random_state")
+               "route_prior", "random_state")
 #: Arrays of the fitted state (everything else in it is a plain JSON value).
 _STATE_ARRAYS = ("feature_mean_", "feature_scale_", "coef_", "route_coef_")
 _HISTORY_FIELDS = ("source_x", "source_y", "source_precision_km", "incident_source",
@@ -55,7 +55,7 @@ class FittedHazard:
             v = getattr(self, name)
             if not (isinstance(v, (int, np.integer)) and v >= 1):
                 problems.append(f"{name} must be a whole number >= 1; got {v!r}")
-        for name in ("radius_km", "C"):
+        for name in ("radius_km", "C", "route_prior"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
                 problems.append(f"{name} must be a positive number; got {v!r}")
@@ -73,6 +73,10 @@ class FittedHazard:
     # -- predict -------------------------------------------------------------------------
     def _logistic(self, Z: np.ndarray) -> np.ndarray:
         return cal.expit(self.intercept_ + Z @ self.coef_)
+
+    def _predict_features(self, X: np.ndarray) -> np.ndarray:
+        """``P_e`` from raw features (n_segments, n_features)."""
+        return self._logistic((X - self.feature_mean_) / self.feature_scale_)
 
     def _features(self, lines: Polylines, length_km: np.ndarray,
                   incident_counts: np.ndarray | None) -> np.ndarray:
@@ -138,7 +142,7 @@ class FittedHazard:
         return frame
 
     def route_probability(self, mu: np.ndarray | float, length_km: np.ndarray | float,
-                          share: np.ndarray | float) -> np.ndarray:
+                          history: cal.RouteHistory) -> np.ndarray:
         """Calibrated probability that a route is disrupted over ``horizon_days_``.
 
         Parameters
@@ -147,26 +151,39 @@ class FittedHazard:
             ``sum_e -ln(1 - P_e)`` over the route's pieces (the independence view).
         length_km
             Road length of the route.
-        share
-            Share of the route's previous windows in which it was disrupted
-            (:meth:`route_history_share`).
+        history
+            The route's disrupted share and own correction (:meth:`route_history`).
         """
         self._check_fitted("route_coef_")
-        return cal.route_probability(self.route_coef_, mu, length_km, share)
+        return cal.route_probability(self.route_coef_, mu, length_km, history)
 
-    def route_history_share(self, lines: Polylines, length_km: np.ndarray) -> float:
-        """Share of the :func:`~routerisk.model.calibration.n_prior_windows` windows before
-        ``as_of_`` in which a violent incident lay within ``radius_km`` of the route made of
-        ``lines``."""
-        self._check_fitted("coef_")
-        space = feature_space(lines, np.asarray(length_km, float), self.history_,
-                              radius_km=float(self.radius_km),
+    def route_history(self, lines: Polylines, length_km: np.ndarray,
+                      routes: list[np.ndarray] | None = None) -> cal.RouteHistory:
+        """The routes' history before ``as_of_``
+        (:func:`~routerisk.model.calibration.route_history`): the share of the
+        :func:`~routerisk.model.calibration.n_prior_windows` windows in which a violent
+        incident lay within ``radius_km`` of the route, and its own correction learnt on
+        the route-calibration windows ``route_origins_``.
+
+        Parameters
+        ----------
+        lines, length_km
+            The pieces (km) and their road lengths.
+        routes
+            Positions of each route's pieces in ``lines``; default one route made of all.
+        """
+        self._check_fitted("route_coef_")
+        length_km = np.asarray(length_km, float)
+        space = feature_space(lines, length_km, self.history_, radius_km=float(self.radius_km),
                               precision_spread=self.precision_spread, kernel=self.kernel)
+        M = cal.route_incidence(routes if routes is not None else [np.arange(lines.n)],
+                                lines.n)
         day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
-        T = self.horizon_days_
-        ks = range(1, cal.n_prior_windows(T) + 1)
-        labels = space.window_labels([day - k * T for k in ks], [day - (k - 1) * T for k in ks])
-        return float(np.mean(labels.max(axis=0, initial=0)))
+        origins = [float(d) for d in _day_number(pd.DatetimeIndex(self.route_origins_))]
+        return cal.route_history(space, self._predict_features, M, length_km,
+                                 self.route_coef_, day, origins, self.horizon_days_,
+                                 step_days=int(self.origin_step_days),
+                                 prior=float(self.route_prior))
 
     def params_used(self) -> dict[str, Any]:
         """The fitted parameters as plain values (for reports and JSON)."""
@@ -178,7 +195,7 @@ class FittedHazard:
             "coef": dict(zip(self.feature_names_, map(float, self.coef_), strict=True)),
             "route_calibration": [float(c) for c in self.route_coef_],
             "route_calibration_basis": self.route_calibration_basis_,
-            "n_route_windows": self.n_route_windows_,
+            "n_route_windows": self.n_route_windows_, "route_prior": float(self.route_prior),
             "route_origins": [self.route_origins_[-1], self.route_origins_[0]]
             if self.route_origins_ else [],
             "severity": self.severity if isinstance(self.severity, str) else "custom",

@@ -46,6 +46,7 @@ from routerisk.model.kernels import (
     validate_incidents,
 )
 from routerisk.model.lines import edge_lines
+from routerisk.model.routes import training_routes
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,10 @@ class HazardModel(FittedHazard, BaseEstimator):
     n_route_origins
         Windows (every ``origin_step_days``) the route calibration is learnt on: five years
         at the default, so that the route level is not the last year's carried forward.
+    route_prior
+        Prior precision of each route's own correction to the route calibration, learnt
+        from its history on those windows (:func:`~routerisk.model.calibration.fit_route_terms`):
+        larger keeps every route nearer the shared calibration.
     random_state
         Seed of the route sample.
     """
@@ -88,7 +93,7 @@ class HazardModel(FittedHazard, BaseEstimator):
                  origin_step_days: int = 30, C: float = 0.05, severity: Any = "default",
                  precision_spread: bool = True, kernel: str = "gaussian", n_routes: int = 300,
                  route_calibration: str = "corridors", n_route_origins: int = 60,
-                 random_state: int = 0) -> None:
+                 route_prior: float = cal.ROUTE_PRIOR, random_state: int = 0) -> None:
         self.horizon_days = horizon_days
         self.radius_km = radius_km
         self.n_origins = n_origins
@@ -100,6 +105,7 @@ class HazardModel(FittedHazard, BaseEstimator):
         self.n_routes = n_routes
         self.route_calibration = route_calibration
         self.n_route_origins = n_route_origins
+        self.route_prior = route_prior
         self.random_state = random_state
 
     # -- fit -----------------------------------------------------------------------------
@@ -213,16 +219,14 @@ class HazardModel(FittedHazard, BaseEstimator):
         self.route_calibration_basis_, self.n_route_windows_ = "none", 0
         self.route_origins_: list[str] = []
         if self.n_routes:
-            routes, self.route_calibration_basis_ = cal.training_routes(
+            routes, self.route_calibration_basis_ = training_routes(
                 G, list(el.index), und, length_km, self.route_calibration, self.n_routes,
                 self.random_state)
             r_origins = cal.route_origins(as_of_day, T, step, first_day, spans,
                                           self.n_route_origins) or origins
             self.route_origins_ = [_iso(o) for o in r_origins]
             self.route_coef_, self.n_route_windows_ = cal.learn_route_calibration(
-                space, lambda X: self._logistic((X - self.feature_mean_)
-                                                / self.feature_scale_),
-                routes, length_km, r_origins, T)
+                space, self._predict_features, routes, length_km, r_origins, T)
         logger.info("hazard model (%d days): %d incidents before %s, %d training windows "
                     "(%d skipped outside coverage), positive share %.4f", T,
                     self.n_incidents_, as_of_ts.date(), len(origins), n_skipped,

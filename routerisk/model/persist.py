@@ -38,7 +38,7 @@ from routerisk.errors import RouteRiskError, SpecError
 
 #: Identifies the file type; :data:`FORMAT_VERSION` is bumped on incompatible changes.
 FORMAT = "routerisk-hazard-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class StaleModelError(RouteRiskError):

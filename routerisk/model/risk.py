@@ -102,8 +102,8 @@ def route_p_disrupt(G: nx.MultiDiGraph, edges: Sequence[tuple[Any, Any, Any]]) -
     el = edge_lines(edge_subgraph(G, steps))
     order = np.asarray([el.index.get_loc(s) for s in steps])
     lines, length_km = subset_lines(el.lines, order), el.length_km[order]
-    share = model.route_history_share(lines, length_km)
-    return float(model.route_probability(mu, float(length_km.sum()), share)[0])
+    history = model.route_history(lines, length_km)
+    return float(model.route_probability(mu, float(length_km.sum()), history)[0])
 
 
 @dataclass
@@ -134,6 +134,10 @@ class RouteRisk:
         rate_per_km_yr, mu, p_disrupt, share`` (share of the route's ``mu``).
     top_segments
         The ``n_top`` rows of ``segments`` with the largest ``mu``, riskiest first.
+    history
+        The route's own history behind ``p_disrupt``
+        (:meth:`~routerisk.model.calibration.RouteHistory.to_dict`); ``None`` without a
+        model.
     """
 
     horizon_days: float
@@ -146,6 +150,7 @@ class RouteRisk:
     length_km: float
     segments: pd.DataFrame = field(repr=False)
     top_segments: pd.DataFrame = field(repr=False)
+    history: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-value dict (for JSON)."""
@@ -155,6 +160,7 @@ class RouteRisk:
             "p_interval": list(self.p_interval), "mu_interval": list(self.mu_interval),
             "interval_level": self.level, "length_km": self.length_km,
             "top_segments": self.top_segments.to_dict(orient="records"),
+            "route_history": self.history,
         }
 
 
@@ -224,10 +230,11 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
     length_km = el.length_km[order]
     lo = hi = mlo = mhi = float("nan")
     L = float(length_km.sum())
+    history = None
     if model is not None:
         horizon = _model_horizon(model, horizon_days)
         p = model.predict_lines(lines, length_km)
-        share = model.route_history_share(lines, length_km)
+        history = model.route_history(lines, length_km)
         if n_boot > 0 and model.n_incidents_ > 0:
             rng = np.random.default_rng(random_state)
             n = model.n_incidents_
@@ -239,14 +246,14 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
                 for b, pb in enumerate(model.predict_lines_resampled(lines, length_km, counts),
                                        start):
                     mus[b] = float(mu_from_p(pb).sum())
-                    ps[b] = float(model.route_probability(mus[b], L, share)[0])
+                    ps[b] = float(model.route_probability(mus[b], L, history)[0])
             q = [(1 - level) / 2, 1 - (1 - level) / 2]
             mlo, mhi = (float(v) for v in np.quantile(mus, q))
             lo, hi = (float(v) for v in np.quantile(ps, q))
         mu_e = mu_from_p(p)
         rate = model.rate_from_p(p, length_km)
         mu = float(mu_e.sum())
-        p_route = float(model.route_probability(mu, L, share)[0])
+        p_route = float(model.route_probability(mu, L, history)[0])
     else:
         if "risk_horizon_days" not in G.graph:
             raise RouteRiskError("no hazard model given and no segment risk on the graph: "
@@ -276,7 +283,8 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
     return RouteRisk(horizon_days=horizon, p_disrupt=p_route,
                      p_independent=float(-np.expm1(-mu)), mu=mu,
                      p_interval=(lo, hi), mu_interval=(mlo, mhi), level=level,
-                     length_km=L, segments=segs, top_segments=top)
+                     length_km=L, segments=segs, top_segments=top,
+                     history=None if history is None else history.to_dict())
 
 
 def edge_subgraph(G: nx.MultiDiGraph, edges: Sequence[tuple[Any, Any, Any]]

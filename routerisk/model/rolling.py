@@ -40,13 +40,12 @@ from routerisk.model.backtest import (
 )
 from routerisk.model.calibration import (
     mu_from_p,
-    n_prior_windows,
     route_incidence,
-    sample_routes,
 )
 from routerisk.model.hazard import HazardModel
 from routerisk.model.kernels import _as_timestamp, validate_incidents
 from routerisk.model.lines import edge_lines
+from routerisk.model.routes import sample_routes
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +140,7 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
         Road graph; default the study network.
     routes
         Route name -> positions of its two-way pieces
-        (:func:`~routerisk.model.calibration.corridor_routes`); none: no route evaluation.
+        (:func:`~routerisk.model.routes.corridor_routes`); none: no route evaluation.
     model_params
         Extra :class:`HazardModel` parameters.
     n_boot, cell_km
@@ -196,11 +195,9 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
             "train_origins": [model.train_origins_[-1], model.train_origins_[0]]})
         coefs.append(model.coef_)
         if routes:
-            route_rows += _route_rows(model, routes, p, y, length_km, lines, past, o,
-                                      horizon_days, radius_km, j)
+            route_rows += _route_rows(model, routes, p, y, length_km, lines, o, j)
         if others:
-            other_rows += _route_rows(model, others, p, y, length_km, lines, past, o,
-                                      horizon_days, radius_km, j)
+            other_rows += _route_rows(model, others, p, y, length_km, lines, o, j)
         logger.info("rolling %s: AP %.3f vs persistence %.3f", o.date(),
                     per_origin[-1]["model"]["average_precision"],
                     per_origin[-1]["baselines"]["persistence"]["average_precision"])
@@ -250,32 +247,23 @@ def rolling_backtest(incidents: pd.DataFrame, *, as_of: Any, n_origins: int,
 
 
 def _route_rows(model: HazardModel, routes: Mapping[str, np.ndarray], p: np.ndarray,
-                y: np.ndarray, length_km: np.ndarray, lines, past: pd.DataFrame,
-                o: pd.Timestamp, horizon_days: int, radius_km: float, j: int) -> list[dict]:
-    h = pd.Timedelta(days=horizon_days)
+                y: np.ndarray, length_km: np.ndarray, lines, o: pd.Timestamp, j: int
+                ) -> list[dict]:
+    """One row per route at origin ``o``: its outcome and the three predictions."""
     names = list(routes)
     M = route_incidence([routes[n] for n in names], lines.n)
-    hits: dict[pd.Timestamp, np.ndarray] = {}
-
-    def hit(start: pd.Timestamp) -> np.ndarray:
-        """Whether each route was disrupted in [start, start + h) (labelled once: at 30
-        days the share's windows are the calibration's)."""
-        if start not in hits:
-            hits[start] = (M @ violent_counts(lines, past, start, start + h, radius_km)) > 0
-        return hits[start]
-
-    share = np.mean([hit(o - k * h) for k in range(1, n_prior_windows(horizon_days) + 1)],
-                    axis=0)
-    # the constant: the corridors' disrupted share over the windows the route calibration
-    # learns from (the long-run level, not the last year's)
-    constant = float(np.mean([hit(pd.Timestamp(w)) for w in model.route_origins_]))
+    history = model.route_history(lines, length_km, [routes[n] for n in names])
+    # the constant: the routes' disrupted share over the windows the route calibration
+    # learns from (the long-run level, not the last year's), one value for all
+    constant = float(np.mean(history.window_share))
     mu = M @ mu_from_p(p)
     length = M @ np.asarray(length_km, float)
     observed = (M @ y) > 0
-    calibrated = model.route_probability(mu, length, share)
+    calibrated = model.route_probability(mu, length, history)
     return [{"route": n, "as_of": o.date().isoformat(), "origin": j,
              "observed": int(observed[i]), "length_km": float(length[i]), "mu": float(mu[i]),
-             "share_before": float(share[i]), "calibrated": float(calibrated[i]),
+             "share_before": float(history.share[i]), "offset": float(history.offset[i]),
+             "slope": float(history.slope[i]), "calibrated": float(calibrated[i]),
              "independence": float(-np.expm1(-mu[i])), "constant": constant}
             for i, n in enumerate(names)]
 

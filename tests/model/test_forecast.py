@@ -15,7 +15,11 @@ from sklearn.exceptions import NotFittedError
 
 from routerisk.errors import SpecError
 from routerisk.incidents.schema import Incident, incidents_to_frame
-from routerisk.model.calibration import fit_route_calibration, route_probability
+from routerisk.model.calibration import (
+    RouteHistory,
+    fit_route_calibration,
+    route_probability,
+)
 from routerisk.model.coverage import coverage_days
 from routerisk.model.hazard import HazardModel
 from routerisk.model.rolling import block_bootstrap, rolling_backtest, rolling_origins
@@ -80,7 +84,8 @@ def test_state_round_trip_through_json_and_npz_gives_identical_predictions(fitte
     pd.testing.assert_series_equal(back.predict_proba(grid), fitted.predict_proba(grid))
     pd.testing.assert_frame_equal(back.contributions(grid), fitted.contributions(grid))
     assert back.params_used() == fitted.params_used()
-    assert back.route_probability(0.5, 100.0, 0.3) == fitted.route_probability(0.5, 100.0, 0.3)
+    hist = RouteHistory.shared(0.3)
+    assert back.route_probability(0.5, 100.0, hist) == fitted.route_probability(0.5, 100.0, hist)
     with pytest.raises(SpecError, match="malformed"):
         HazardModel.from_state({"params": {}, "fitted": {}})
 
@@ -169,10 +174,11 @@ def test_route_calibration_beats_independence_on_a_clustered_process():
     train, test = simulate(3000), simulate(3000)
     coef = fit_route_calibration(*train)
     mu, length, share, y = test
-    brier_cal = np.mean((route_probability(coef, mu, length, share) - y) ** 2)
+    hist = RouteHistory.shared(share)
+    brier_cal = np.mean((route_probability(coef, mu, length, hist) - y) ** 2)
     brier_ind = np.mean((-np.expm1(-mu) - y) ** 2)
     assert brier_cal < 0.9 * brier_ind
-    assert np.mean(route_probability(coef, mu, length, share)) == pytest.approx(y.mean(),
+    assert np.mean(route_probability(coef, mu, length, hist)) == pytest.approx(y.mean(),
                                                                              abs=0.03)
 
 
