@@ -270,7 +270,7 @@ def route_windows(space: Any, predict: Any, M: sp.csr_matrix, days: list[float],
     (row of ``M``) at every window start in ``days``: three (n_days, n_routes) arrays.
     ``predict`` maps a feature matrix to the pieces' probabilities."""
     y, share = route_shares(space, M, days, horizon_days)
-    mu = np.stack([M @ mu_from_p(predict(space.at(d))) for d in days])
+    mu = np.stack([M @ mu_from_p(predict(X)) for X in space.at_days(days)])
     return mu, y, share
 
 

@@ -130,6 +130,7 @@ class FeatureSpace:
         # built on first use: the labels of a route need one neighbour matrix, not all
         self._kernels: dict[float, sp.csr_matrix] = {}
         self._near: dict[float, sp.csr_matrix] = {}
+        self._in_reach: np.ndarray | None = None
 
     def kernel_matrix(self, bandwidth_km: float) -> sp.csr_matrix:
         """(n_segments, n_sources) kernel weights at one of :data:`MASS_BANDWIDTHS_KM`."""
@@ -166,46 +167,64 @@ class FeatureSpace:
         ``counts`` (n_resamples, n_incidents): how many times each incident is drawn (one
         matrix, every incident once, when ``None``). The resamples share the sparse
         products."""
+        n = 1 if counts is None else len(counts)
+        return self._at_columns(np.full(n, float(day)), counts)
+
+    def at_days(self, days) -> np.ndarray:
+        """Feature matrices (n_days, n_segments, n_features), one per day of ``days``: the
+        same numbers as :meth:`at` at each day, with the sparse products shared."""
+        return self._at_columns(np.asarray(days, float), None)
+
+    def _at_columns(self, days: np.ndarray, counts: np.ndarray | None) -> np.ndarray:
+        """Features (n_columns, n_segments, n_features): column ``c`` at ``days[c]``, each
+        incident counted ``counts[c]`` times (once when ``None``)."""
         hist = self.history
         n_src = len(hist.source_x)
-        before = hist.incident_day < day
-        mult = (before.astype(float)[None, :] if counts is None
-                else before * np.asarray(counts, float))
-        n_res = len(mult)
-        age = np.maximum(day - hist.incident_day, 0.0)
+        # only the incidents within reach of some segment can move a feature
+        keep = self._incidents_in_reach()
+        inc_day, inc_src = hist.incident_day[keep], hist.incident_source[keep]
+        before = inc_day[None, :] < days[:, None]
+        mult = (before.astype(float) if counts is None
+                else before * np.asarray(counts, float)[:, keep])
+        age = np.maximum(days[:, None] - inc_day[None, :], 0.0)
+        to_source = sp.csr_matrix((np.ones(len(inc_src)), (inc_src, np.arange(len(inc_src)))),
+                                  shape=(n_src, len(inc_src)))
 
-        def per_source(weights: np.ndarray, chosen: np.ndarray | None = None) -> np.ndarray:
-            # (n_sources, n_resamples): sum of each resample's weights per source
-            src = hist.incident_source
-            return np.column_stack([
-                np.bincount(src if chosen is None else src[chosen[b]],
-                            weights=weights[b] if chosen is None else weights[b][chosen[b]],
-                            minlength=n_src) for b in range(n_res)])
-
-        def product(matrix: sp.csr_matrix, per_src: np.ndarray) -> np.ndarray:
-            # a single resample as a vector product (what the point forecast always was)
-            return (matrix @ per_src[:, 0])[:, None] if n_res == 1 else matrix @ per_src
+        def product(matrix: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+            # (n_segments, n_columns): every column's incident weights summed per source,
+            # then spread over the segments
+            return np.asarray(matrix @ (to_source @ weights.T))
 
         cols = []
         for bw in MASS_BANDWIDTHS_KM:
             for hl in MASS_HALF_LIVES_DAYS:
-                w = hist.incident_weight * np.exp(-math.log(2.0) * age / hl) * mult
-                cols.append(np.log1p(product(self.kernel_matrix(bw), per_source(w))))
-        viol = hist.incident_violent & (mult > 0)
-        last = np.zeros((n_src, n_res))
-        for b in range(n_res):
-            np.maximum.at(last[:, b], hist.incident_source[viol[b]],
-                          hist.incident_day[viol[b]] + 1.0)
+                w = hist.incident_weight[keep] * np.exp(-math.log(2.0) * age / hl) * mult
+                cols.append(np.log1p(product(self.kernel_matrix(bw), w)))
+        viol = hist.incident_violent[keep] & (mult > 0)
+        last = np.zeros((n_src, len(days)))
+        for c in range(len(days)):
+            np.maximum.at(last[:, c], inc_src[viol[c]], inc_day[viol[c]] + 1.0)
         for r in RECENCY_RADII_KM:
             latest = _row_max(self.near_matrix(r), last)
-            since = np.where(latest > 0, day - (latest - 1.0), RECENCY_CAP_DAYS)
+            since = np.where(latest > 0, days[None, :] - (latest - 1.0), RECENCY_CAP_DAYS)
             cols.append(np.log1p(np.clip(since, 0.0, RECENCY_CAP_DAYS)))
         near = self.near_matrix(self.radius_km)
         for d in COUNT_WINDOWS_DAYS:
-            inwin = viol & (hist.incident_day >= day - d)
-            cols.append(np.log1p(product(near, per_source(mult, inwin))))
-        cols.append(np.repeat(np.log(self.length_km)[:, None], n_res, axis=1))
+            inwin = viol & (inc_day[None, :] >= days[:, None] - d)
+            cols.append(np.log1p(product(near, mult * inwin)))
+        cols.append(np.repeat(np.log(self.length_km)[:, None], len(days), axis=1))
         return np.ascontiguousarray(np.stack(cols, axis=-1).transpose(1, 0, 2))
+
+    def _incidents_in_reach(self) -> np.ndarray:
+        """Positions of the incidents whose place lies within reach of some segment in any
+        kernel or neighbour matrix of the features (the others weigh 0 everywhere)."""
+        if self._in_reach is None:
+            used = np.zeros(len(self.history.source_x), dtype=bool)
+            for m in ([self.kernel_matrix(bw) for bw in MASS_BANDWIDTHS_KM]
+                      + [self.near_matrix(r) for r in (*RECENCY_RADII_KM, self.radius_km)]):
+                used[m.indices] = True
+            self._in_reach = np.flatnonzero(used[self.history.incident_source])
+        return self._in_reach
 
     def labels(self, start_day: float, end_day: float) -> np.ndarray:
         """1 where a violent incident dated in ``[start_day, end_day)`` lies within

@@ -91,3 +91,22 @@ def test_a_corridor_s_history_damps_its_month_to_month_signal(model_2018, study_
     i = list(routes).index("bamako-segou")
     for name in ("share", "offset", "slope", "mean_logit", "window_share"):
         assert getattr(one, name)[0] == pytest.approx(getattr(hist, name)[i], rel=1e-9)
+
+
+def test_features_at_many_days_are_the_features_at_each_day(model_2018, study_network):
+    # the route history takes a route's features at its 60 windows in one pass; they must
+    # be the numbers the single-day path (the one every forecast uses) gives
+    from routerisk.model.features import feature_space
+
+    el = edge_lines(study_network)
+    lines, length_km = el.undirected_lines()
+    r = corridor_routes(study_network, list(el.index), el.undirected())["bamako-segou"]
+    space = feature_space(subset_lines(lines, r), length_km[r], model_2018.history_,
+                          radius_km=10.0, precision_spread=True, kernel="gaussian")
+    days = [16000.0, 16730.5, 17500.0]
+    together = space.at_days(days)
+    assert together.shape == (3, len(r), len(model_2018.feature_names_))
+    for d, X in zip(days, together, strict=True):
+        np.testing.assert_allclose(X, space.at(d), rtol=1e-12, atol=1e-12)
+    # the route's history moves its features: recent violence near Bamako in some windows
+    assert np.ptp(together[:, :, 0], axis=0).max() > 0
