@@ -112,7 +112,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         "n_segments": len(risk.segments), "p_disrupt": risk.p_disrupt, "mu": risk.mu,
         "p_interval": list(risk.p_interval), "mu_interval": list(risk.mu_interval),
         "interval_level": risk.level,
-        "p_independent": risk.p_independent, "route_history": risk.history,
+        "p_independent": risk.p_independent, "route_history": risk.route_history,
         "top_segments": [
             {**row, "contributions": (contrib.loc[s].to_dict() if contrib is not None
                                       else {})}

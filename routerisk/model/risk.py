@@ -134,7 +134,7 @@ class RouteRisk:
         rate_per_km_yr, mu, p_disrupt, share`` (share of the route's ``mu``).
     top_segments
         The ``n_top`` rows of ``segments`` with the largest ``mu``, riskiest first.
-    history
+    route_history
         The route's own history behind ``p_disrupt``
         (:meth:`~routerisk.model.calibration.RouteHistory.to_dict`); ``None`` without a
         model.
@@ -150,7 +150,7 @@ class RouteRisk:
     length_km: float
     segments: pd.DataFrame = field(repr=False)
     top_segments: pd.DataFrame = field(repr=False)
-    history: dict[str, Any] | None = None
+    route_history: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-value dict (for JSON)."""
@@ -160,7 +160,7 @@ class RouteRisk:
             "p_interval": list(self.p_interval), "mu_interval": list(self.mu_interval),
             "interval_level": self.level, "length_km": self.length_km,
             "top_segments": self.top_segments.to_dict(orient="records"),
-            "route_history": self.history,
+            "route_history": self.route_history,
         }
 
 
@@ -284,7 +284,7 @@ def route_risk(G: nx.MultiDiGraph, path_nodes: Sequence[Any], *,
                      p_independent=float(-np.expm1(-mu)), mu=mu,
                      p_interval=(lo, hi), mu_interval=(mlo, mhi), level=level,
                      length_km=L, segments=segs, top_segments=top,
-                     history=None if history is None else history.to_dict())
+                     route_history=None if history is None else history.to_dict())
 
 
 def edge_subgraph(G: nx.MultiDiGraph, edges: Sequence[tuple[Any, Any, Any]]

@@ -246,6 +246,8 @@ def test_street_graph_through_every_command(osm_fixture, tmp_path, capsys, acled
     assert score["length_km"] == pytest.approx(built["route"]["km"], abs=0.051)
     assert score["n_segments"] >= 22 and 0 < score["p_disrupt"] < 1
     assert score["history"]["rests_on"]          # the fit's history note, saved with it
+    own = score["route_history"]                 # the route's own correction, on this graph
+    assert own["n_windows"] == 60 and 0 < own["window_share"] < 1 and own["slope"] < 0
 
     code, out, err = run(capsys, "route", "Bamako", "Ségou", "--json", *common)
     assert code == 0, err
