@@ -39,7 +39,8 @@ def data_uri(png: bytes) -> str:
 
 def risk_profile_chart(profile: pd.DataFrame, towns: pd.DataFrame, *, title: str,
                        horizon_days: int) -> bytes:
-    """Risk along a corridor: per-segment P(disruption) and cumulative route risk vs km.
+    """Risk along a corridor: per-segment P(disruption) and the pieces' cumulative P as if
+    independent, against km.
 
     Parameters
     ----------
@@ -74,10 +75,10 @@ def risk_profile_chart(profile: pd.DataFrame, towns: pd.DataFrame, *, title: str
     ax2 = ax.twinx()
     cumulative = 1.0 - np.exp(-np.cumsum(mu_from_p(p)))
     ax2.plot(np.r_[0.0, km1], np.r_[0.0, cumulative], color="#3f007d", linewidth=1.8,
-             label="route P so far")
+             label="pieces as if independent, so far")
     ax2.set_ylim(0, max(float(cumulative[-1]) * 1.1 if len(cumulative) else 0.0, 1e-3))
     ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax2.set_ylabel("cumulative route P", color="#3f007d")
+    ax2.set_ylabel("cumulative P, as if independent", color="#3f007d")
     xmax = float(km1.max()) if len(km1) else 1.0
     placed = stagger_labels([float(k) for k in towns["km"]], [str(n) for n in towns["name"]],
                             span=xmax, width_px=_axes_width_px(fig, ax))

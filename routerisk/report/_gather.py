@@ -276,7 +276,10 @@ def corridor_frame(results: Sequence[CorridorResult]) -> gpd.GeoDataFrame:
                      "towns": " – ".join(r.towns["name"]), "length_km": rr.length_km,
                      "hours": r.hours, "mu": rr.mu, "p_disrupt": rr.p_disrupt,
                      "p_low": rr.p_interval[0], "p_high": rr.p_interval[1],
-                     "interval": _interval_text(rr), "horizon_days": rr.horizon_days})
+                     "interval": _interval_text(rr), "horizon_days": rr.horizon_days,
+                     "p_independent": rr.p_independent,
+                     "own_window_share": (rr.route_history or {}).get("window_share"),
+                     "own_slope": (rr.route_history or {}).get("slope")})
         geoms.append(r.geometry)
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs="EPSG:4326")
 

@@ -16,9 +16,13 @@ from routerisk.report._tables import fmt_int, fmt_km, fmt_percent, fmt_sig, html
 
 #: Assumptions in force in every report (the fuel-share assumptions are added from the data).
 MODEL_ASSUMPTIONS: tuple[str, ...] = (
-    "Segments are disrupted independently: P(route) = 1 − Π(1 − p_e) = 1 − exp(−Σ μ_e). "
-    "Attacks cluster in time and place, so this over-states route risk for a given Σ μ; the "
-    "backtest's route check below measures by how much.",
+    "The pieces of a route are not disrupted independently (attacks cluster in time and "
+    "place), so P(route) is not 1 − Π(1 − p_e): it comes from a route calibration learnt on "
+    "five years of route-windows (random routes and the corridors) from the route's Σ μ_e, "
+    "its length and its disrupted share over the previous five years, corrected by the "
+    "route's own history on those windows (how far its month-to-month swings told its "
+    "outcome). The independence formula is shown beside it for comparison; the rolling "
+    "backtest measures both.",
     "A 'disruption' is at least one violent incident (ambush, attack, IED, kidnapping, "
     "checkpoint, clash, violence against civilians, blockade) within the model's radius of "
     "the segment; protests and strategic developments do not count.",
@@ -77,33 +81,39 @@ TOP_FORMATS = {"rank": fmt_int, "km_from_start": fmt_km, "length_km": fmt_km,
 def corridors_section(results: Sequence[Any], *, horizon_days: int) -> Section:
     """Per corridor: route risk with its interval, the risk profile, the top ten segments."""
     parts = [_p(f"Each seed corridor is routed as the fastest path through its waypoints. "
-                f"P is the probability that at least one segment is disrupted within "
-                f"{horizon_days} days (segments assumed independent), with a bootstrap "
-                "interval over the incidents. The profile shows each segment's P along the "
-                "road (bars) and the route's cumulative P (line); dashed lines mark the "
-                "waypoint towns.")]
+                f"P is the model's calibrated probability that the route is disrupted within "
+                f"{horizon_days} days, with a bootstrap interval over the incidents; the "
+                "pieces as if independent give more, because attacks cluster. Each corridor "
+                "also shows its own history: the share of its calibration windows in which "
+                "it was disrupted, and how far it follows the month-to-month signal (×1: as "
+                "much as routes in general; ×0: it stays at its own level). The profile "
+                "shows each segment's P along the road (bars) and the pieces' cumulative P "
+                "as if independent (line); dashed lines mark the waypoint towns.")]
     summary_rows = []
     for r in results:
         if r.route is None:
             summary_rows.append({"corridor": r.name, "from": r.origin, "to": r.destination,
                                  "length_km": np.nan, "hours": np.nan, "mu": np.nan,
-                                 "p_disrupt": np.nan, "interval": f"not routed: {r.error}"})
+                                 "p_disrupt": np.nan, "interval": f"not routed: {r.error}",
+                                 "p_independent": np.nan})
             continue
         rr = r.route
         lo, hi = rr.p_interval
         interval = (f"{fmt_percent(lo)} – {fmt_percent(hi)}" if np.isfinite(lo) else "n/a")
         summary_rows.append({"corridor": r.name, "from": r.origin, "to": r.destination,
                              "length_km": rr.length_km, "hours": r.hours, "mu": rr.mu,
-                             "p_disrupt": rr.p_disrupt, "interval": interval})
+                             "p_disrupt": rr.p_disrupt, "interval": interval,
+                             "p_independent": rr.p_independent})
     summary = pd.DataFrame(summary_rows)
     parts.append(html_table(
         summary, table_id="corridor-summary",
         columns={"corridor": "Corridor", "from": "From", "to": "To",
                  "length_km": "Length (km)", "hours": "Hours", "mu": "μ (expected incidents)",
                  "p_disrupt": f"P(disrupted), {horizon_days} d",
-                 "interval": "90 % interval of P"},
+                 "interval": "90 % interval of P",
+                 "p_independent": "pieces as if independent"},
         formats={"length_km": fmt_km, "hours": fmt_km, "mu": fmt_sig,
-                 "p_disrupt": fmt_percent}))
+                 "p_disrupt": fmt_percent, "p_independent": fmt_percent}))
     for r in results:
         cid = f"corridor-{r.name}"
         parts.append(f"<h3 id='{html.escape(cid)}'>{html.escape(r.name)}: "
@@ -121,7 +131,8 @@ def corridors_section(results: Sequence[Any], *, horizon_days: int) -> Section:
             + _kpi(f"{fmt_percent(lo)} – {fmt_percent(hi)}" if np.isfinite(lo) else "n/a",
                    f"{rr.level * 100:.0f} % bootstrap interval")
             + _kpi(fmt_sig(rr.mu), "μ, expected incidents")
-            + _kpi(f"{rr.length_km:,.0f} km", f"{r.hours:.1f} h driving"))
+            + _kpi(f"{rr.length_km:,.0f} km", f"{r.hours:.1f} h driving")
+            + _own_history_kpis(rr.route_history))
         png = _charts.risk_profile_chart(r.profile, r.towns, title=f"{r.name}: risk profile",
                                          horizon_days=horizon_days)
         top = r.top.copy()
@@ -132,6 +143,15 @@ def corridors_section(results: Sequence[Any], *, horizon_days: int) -> Section:
                          table_id=f"top-{r.name}",
                          caption=f"Ten riskiest segments of {r.name}") + "</div></div>")
     return Section("corridors", "Corridors", "".join(parts))
+
+
+def _own_history_kpis(own: Mapping[str, Any] | None) -> str:
+    """The route's own history behind its P (nothing without one)."""
+    if not own or not own.get("n_windows"):
+        return ""
+    return (_kpi(fmt_percent(own["window_share"]),
+                 f"of its {own['n_windows']} calibration windows disrupted")
+            + _kpi(f"×{1 + own['slope']:.2f}", "follows the month-to-month signal"))
 
 
 # --------------------------------------------------------------------------- exposure
