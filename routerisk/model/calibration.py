@@ -264,14 +264,11 @@ def route_shares(space: Any, M: sp.csr_matrix, days: list[float], horizon_days: 
     return y, share
 
 
-def route_windows(space: Any, predict: Any, M: sp.csr_matrix, days: list[float],
-                  horizon_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``mu``, outcome and prior disrupted share (:func:`route_shares`) of every route
-    (row of ``M``) at every window start in ``days``: three (n_days, n_routes) arrays.
-    ``predict`` maps a feature matrix to the pieces' probabilities."""
-    y, share = route_shares(space, M, days, horizon_days)
-    mu = np.stack([M @ mu_from_p(predict(X)) for X in space.at_days(days)])
-    return mu, y, share
+def route_mu(space: Any, predict: Any, M: sp.csr_matrix, days: list[float]) -> np.ndarray:
+    """``mu`` of every route (row of ``M``) at every day of ``days``, (n_days, n_routes):
+    its pieces' ``-ln(1 - P_e)`` summed, ``predict`` mapping a feature matrix to the
+    pieces' probabilities (the features at all days in one pass)."""
+    return np.stack([M @ mu_from_p(predict(X)) for X in space.at_days(days)])
 
 
 def learn_route_calibration(space: Any, predict: Any, routes: list[np.ndarray],
@@ -294,7 +291,8 @@ def learn_route_calibration(space: Any, predict: Any, routes: list[np.ndarray],
     if not routes or not origins:
         return np.asarray(NO_CALIBRATION, float), 0
     M = route_incidence(routes, len(length_km))
-    mu, y, share = route_windows(space, predict, M, origins, horizon_days)
+    y, share = route_shares(space, M, origins, horizon_days)
+    mu = route_mu(space, predict, M, origins)
     length = np.broadcast_to(M @ np.asarray(length_km, float), mu.shape)
     return (fit_route_calibration(mu.ravel(), length.ravel(), share.ravel(), y.ravel(), C=C),
             int(y.size))
@@ -319,12 +317,14 @@ def route_history(space: Any, predict: Any, M: sp.csr_matrix, length_km: np.ndar
     step_days
         Days between the calibration windows (they overlap when fewer than the horizon).
     """
-    share = route_shares(space, M, [day], horizon_days)[1][0]
+    # the share before ``day`` and the windows' outcomes and shares, labelled in one pass
+    y, shares = route_shares(space, M, [day, *origins], horizon_days)
     if not origins:
-        return RouteHistory.shared(share)
-    mu, y, past_share = route_windows(space, predict, M, origins, horizon_days)
+        return RouteHistory.shared(shares[0])
+    y, past_share = y[1:], shares[1:]
+    mu = route_mu(space, predict, M, origins)
     g = route_logit(coef, mu, np.broadcast_to(M @ np.asarray(length_km, float), mu.shape),
                     past_share)
     offset, slope, mean = fit_route_terms(
         g.T, y.T, prior=prior, window_weight=min(1.0, step_days / int(horizon_days)))
-    return RouteHistory(share, offset, slope, mean, y.mean(axis=0), len(origins))
+    return RouteHistory(shares[0], offset, slope, mean, y.mean(axis=0), len(origins))
