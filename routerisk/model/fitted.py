@@ -74,24 +74,33 @@ class FittedHazard:
     def _logistic(self, Z: np.ndarray) -> np.ndarray:
         return cal.expit(self.intercept_ + Z @ self.coef_)
 
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
+        """Raw features standardised as in the fit."""
+        return (X - self.feature_mean_) / self.feature_scale_
+
     def _predict_features(self, X: np.ndarray) -> np.ndarray:
         """``P_e`` from raw features (n_segments, n_features)."""
-        return self._logistic((X - self.feature_mean_) / self.feature_scale_)
+        return self._logistic(self._scaled(X))
+
+    def _space(self, lines: Polylines, length_km: np.ndarray):
+        """The feature space of ``lines`` against the model's incident history."""
+        return feature_space(lines, length_km, self.history_, radius_km=float(self.radius_km),
+                             precision_spread=self.precision_spread, kernel=self.kernel)
+
+    def _as_of_day(self) -> float:
+        """``as_of_`` in days since 1970-01-01."""
+        return float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
 
     def _features(self, lines: Polylines, length_km: np.ndarray,
                   incident_counts: np.ndarray | None) -> np.ndarray:
         """Raw features (n_resamples, n_segments, n_features) at ``as_of_``."""
         self._check_fitted("coef_")
-        space = feature_space(lines, length_km, self.history_, radius_km=float(self.radius_km),
-                              precision_spread=self.precision_spread, kernel=self.kernel)
-        day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
-        return space.at_resampled(day, incident_counts)
+        return self._space(lines, length_km).at_resampled(self._as_of_day(), incident_counts)
 
     def _standardised(self, lines: Polylines, length_km: np.ndarray, *,
                       incident_counts: np.ndarray | None = None) -> np.ndarray:
         counts = None if incident_counts is None else np.asarray(incident_counts)[None]
-        X = self._features(lines, length_km, counts)[0]
-        return (X - self.feature_mean_) / self.feature_scale_
+        return self._scaled(self._features(lines, length_km, counts)[0])
 
     def predict_lines(self, lines: Polylines, length_km: np.ndarray, *,
                       incident_counts: np.ndarray | None = None) -> np.ndarray:
@@ -108,8 +117,8 @@ class FittedHazard:
         row ``b`` is ``predict_lines(lines, length_km, incident_counts=incident_counts[b])``
         (the resamples share the sparse products; the same numbers)."""
         X = self._features(lines, np.asarray(length_km, float), np.asarray(incident_counts))
-        return np.stack([self._logistic((x - self.feature_mean_) / self.feature_scale_)
-                         for x in X]) if len(X) else np.zeros((0, lines.n))
+        return (np.stack([self._predict_features(x) for x in X]) if len(X)
+                else np.zeros((0, lines.n)))
 
     def predict_proba(self, G: nx.MultiDiGraph) -> pd.Series:
         """``P_e``: probability of a disrupting incident over ``horizon_days_``, per edge
@@ -174,14 +183,12 @@ class FittedHazard:
         """
         self._check_fitted("route_coef_")
         length_km = np.asarray(length_km, float)
-        space = feature_space(lines, length_km, self.history_, radius_km=float(self.radius_km),
-                              precision_spread=self.precision_spread, kernel=self.kernel)
         M = cal.route_incidence(routes if routes is not None else [np.arange(lines.n)],
                                 lines.n)
-        day = float(_day_number(pd.DatetimeIndex([self.as_of_]))[0])
         origins = [float(d) for d in _day_number(pd.DatetimeIndex(self.route_origins_))]
-        return cal.route_history(space, self._predict_features, M, length_km,
-                                 self.route_coef_, day, origins, self.horizon_days_,
+        return cal.route_history(self._space(lines, length_km), self._predict_features, M,
+                                 length_km, self.route_coef_, self._as_of_day(), origins,
+                                 self.horizon_days_,
                                  step_days=int(self.origin_step_days),
                                  prior=float(self.route_prior))
 

@@ -197,7 +197,7 @@ class HazardModel(FittedHazard, BaseEstimator):
         Y = np.concatenate([space.labels(o, o + T) for o in origins])
         self.feature_mean_ = X.mean(axis=0)
         self.feature_scale_ = X.std(axis=0) + 1e-9
-        Z = (X - self.feature_mean_) / self.feature_scale_
+        Z = self._scaled(X)
         if Y.min() == Y.max():
             raise ValidationError("incidents", [
                 f"the {len(origins)} training windows have {'no' if Y.max() == 0 else 'only'}"
