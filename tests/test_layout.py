@@ -100,14 +100,19 @@ def test_modules_stay_small():
     assert not big, f"modules over 430 lines: {big}"
 
 
+def _python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (nothing imported yet); fail if it fails."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+
+
 def test_help_imports_no_heavy_library():
     code = ("import sys, routerisk.cli as c\n"
             "try:\n    c.main(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = {'osmnx', 'sklearn', 'matplotlib', 'pandas', 'geopandas', 'folium', "
             "'scipy', 'shapely', 'pyproj'} & set(sys.modules)\n"
             "print(sorted(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = _python(code)
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -117,8 +122,7 @@ def test_import_routerisk_is_lazy():
             "routerisk.HazardModel\n"
             "assert 'routerisk.model.hazard' in sys.modules\n"
             "print(sorted(n for n in routerisk.__all__ if not hasattr(routerisk, n)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = _python(code)
     assert out.stdout.strip() == "[]"
 
 
@@ -145,8 +149,7 @@ def test_scoring_with_a_saved_model_imports_no_scikit_learn(tmp_path, study_netw
             " *args]), main(['-q', 'route', 'Bamako', 'Ségou', *args])]\n"
             "print(json.dumps({'codes': codes, 'sklearn': sorted(m for m in sys.modules"
             " if m == 'sklearn' or m.startswith('sklearn.'))}), file=sys.stderr)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = _python(code)
     import json
 
     result = json.loads(out.stderr.strip().splitlines()[-1])
